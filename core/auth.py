@@ -1,0 +1,50 @@
+"""Authentication by project API key (`Authorization: Bearer <key>`) and scope checks.
+
+core knows nothing of the apps: the lookup of a key is the callable named by settings.API_KEY_RESOLVER,
+which takes the raw key and returns an object with `.project` and `.scopes`, or None.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from rest_framework import authentication, exceptions, permissions
+
+
+@cache
+def _resolver():
+    return import_string(settings.API_KEY_RESOLVER)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        if scheme != self.keyword or not raw_key.strip():
+            raise exceptions.AuthenticationFailed("Send the API key as 'Authorization: Bearer <key>'.")
+        api_key = _resolver()(raw_key.strip())
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        return (None, api_key)
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class HasApiKey(permissions.BasePermission):
+    """Every API view needs a valid key; views name the scope they need in `required_scope`."""
+
+    def has_permission(self, request, view) -> bool:
+        api_key = request.auth
+        if api_key is None:
+            raise exceptions.NotAuthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+        scope = getattr(view, "required_scope", None)
+        if isinstance(scope, dict):
+            scope = scope.get(request.method, scope.get("*"))
+        if scope and scope not in api_key.scopes:
+            raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.")
+        return True

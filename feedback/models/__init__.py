@@ -1,0 +1,17 @@
+from feedback.models.clusters import Cluster, ClusteringRun, Embedding
+from feedback.models.interactions import Feedback, Interaction
+from feedback.models.projects import ApiKey, Project, ScoreThreshold
+from feedback.models.reviews import ErrorCategory, Review
+
+__all__ = [
+    "ApiKey",
+    "Cluster",
+    "ClusteringRun",
+    "Embedding",
+    "ErrorCategory",
+    "Feedback",
+    "Interaction",
+    "Project",
+    "Review",
+    "ScoreThreshold",
+]

@@ -1,0 +1,73 @@
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; another embedder with other dimensions needs a migration.
+
+
+class Embedding(models.Model):
+    """The embedding of one interaction by one embedder, with the text that was embedded."""
+
+    interaction = models.ForeignKey("feedback.Interaction", on_delete=models.CASCADE, related_name="embeddings")
+    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="+")
+    embedder = models.CharField(max_length=200)
+    text = models.TextField()
+    vector = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["interaction", "embedder"], name="uniq_embedding_per_embedder")]
+        indexes = [
+            HnswIndex(
+                name="embedding_vector_hnsw",
+                fields=["vector"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            models.Index(fields=["project", "embedder"], name="embedding_project"),
+        ]
+
+
+class Cluster(models.Model):
+    """A recurring error pattern. Its id survives reclustering while the pattern does."""
+
+    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="clusters")
+    label = models.CharField(max_length=300)
+    keywords = models.JSONField(default=list)
+    size = models.IntegerField(default=0)
+    centroid = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True)
+    join_threshold = models.FloatField(default=0.0, help_text="Cosine similarity a new failure needs to join.")
+    representative_ids = models.JSONField(default=list, help_text="Interaction ids nearest to the centroid.")
+    first_seen = models.DateTimeField(null=True)
+    last_seen = models.DateTimeField(null=True)
+    size_previous_run = models.IntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "is_active", "-size"], name="cluster_active")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ClusteringRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="clustering_runs")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="0 to 1.")
+    stage = models.CharField(max_length=50, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

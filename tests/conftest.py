@@ -1,0 +1,126 @@
+"""Shared fixtures: API clients with real keys, a real Celery worker process, a headless browser."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from feedback.services import api_key_create, project_get_or_create
+
+ALL_SCOPES = ["ingest", "read", "review", "curate"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(db):
+    return project_get_or_create(slug="support-bot", name="Support bot")
+
+
+@pytest.fixture
+def make_client(db):
+    """make_client(project, scopes=[...]) -> an APIClient that sends that project's key."""
+
+    def _make(project, scopes=ALL_SCOPES):
+        _, raw_key = api_key_create(project=project, scopes=list(scopes))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        return client
+
+    return _make
+
+
+@pytest.fixture
+def api(project, make_client):
+    """A client with every scope on the `project` fixture."""
+    return make_client(project)
+
+
+def database_url() -> str:
+    """A URL for the database the tests run on (the test database), for subprocesses."""
+    db = connection.settings_dict
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host", "")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    return f"postgresql://{quote(db['USER'])}{password}@{quote(host, safe='')}{port}/{db['NAME']}"
+
+
+def _wait_until(predicate, timeout: float, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture(scope="session")
+def wait_until():
+    return _wait_until
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` process on the test database and the configured broker (Redis in CI).
+
+    Tests that use it must use `transactional_db`, so that the worker sees their rows.
+    """
+    with django_db_blocker.unblock():
+        url = database_url()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": url}
+    queues = ",".join(settings.GOLDLOOP_QUEUES)
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queues,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+        "-n",
+        f"test-{os.getpid()}@%h",
+    ]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    ready = _wait_until(lambda: "ready" in log_path.read_text() or process.poll() is not None, timeout=60)
+    if not ready or process.poll() is not None:
+        process.kill()
+        pytest.fail(f"The Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    print(f"\n--- celery worker log (tail) ---\n{log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def purge_broker():
+    """Drop tasks left in the broker's queues by earlier tests (Redis is shared across a run)."""
+    from config.celery import app
+
+    app.control.purge()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded PostgreSQL if this test run started it (it was not running before)."""
+    if os.environ.get("GOLDLOOP_STARTED_EMBEDDED_PG") == str(os.getpid()) and not os.environ.get("DATABASE_URL"):
+        from core import embedded_postgres
+
+        embedded_postgres.stop(ROOT / ".pgdata")
