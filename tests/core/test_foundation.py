@@ -60,14 +60,8 @@ def test_healthz_reports_database_and_broker():
 
 @pytest.mark.django_db
 def test_healthz_is_503_naming_the_broker_when_it_is_unreachable(settings):
-    from config.celery import app
-
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = Client().get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = Client().get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["checks"]["database"] == "ok"
