@@ -1,1 +1,3 @@
+"""API routes of the golden datasets."""
+
 urlpatterns: list = []

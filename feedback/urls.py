@@ -1,1 +1,11 @@
-urlpatterns: list = []
+"""API routes of the feedback app; each concern keeps its own route list beside its views."""
+
+from feedback.apis import capture, clusters, interactions, metrics, reviews
+
+urlpatterns = [
+    *capture.urlpatterns,
+    *interactions.urlpatterns,
+    *reviews.urlpatterns,
+    *clusters.urlpatterns,
+    *metrics.urlpatterns,
+]

@@ -164,4 +164,4 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-API_KEY_RESOLVER = "feedback.selectors.api_key_resolve"
+API_KEY_RESOLVER = "feedback.selectors.api_keys.api_key_resolve"

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from core.errors import ApplicationError
 from feedback.models import ApiKey, Project
-from feedback.selectors import api_key_hash
+from feedback.selectors.api_keys import api_key_hash
 
 KEY_PREFIX = "gl_"
 

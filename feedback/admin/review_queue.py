@@ -1,0 +1,1 @@
+"""Admin registrations: filled in by its capability."""

@@ -1,0 +1,3 @@
+"""API views: filled in by its capability."""
+
+urlpatterns: list = []
