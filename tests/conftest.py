@@ -124,3 +124,60 @@ def pytest_sessionfinish(session, exitstatus):
         from core import embedded_postgres
 
         embedded_postgres.stop(ROOT / ".pgdata")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium driven by Selenium (no browser download)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(browser):
+    """screenshot("name") saves the current page to artifacts/screenshots/name.png (git-ignored)."""
+
+    def _save(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        browser.save_screenshot(str(path))
+        return path
+
+    return _save
+
+
+@pytest.fixture
+def admin_login(browser, live_server):
+    """admin_login(username, password): log in through the real admin login form."""
+    from selenium.webdriver.common.by import By
+
+    def _login(username: str, password: str) -> None:
+        browser.get(f"{live_server.url}/admin/login/")
+        browser.find_element(By.NAME, "username").send_keys(username)
+        browser.find_element(By.NAME, "password").send_keys(password)
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    return _login

@@ -165,3 +165,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 API_KEY_RESOLVER = "feedback.selectors.api_keys.api_key_resolve"
+DASHBOARD_PANELS = [
+    "examples_lib.selectors.dashboard_golden_sets"
+]  # extra panels, named so feedback never imports examples_lib
