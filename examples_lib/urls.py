@@ -1,3 +1,5 @@
-"""API routes of the golden datasets."""
+"""API routes of the golden datasets (included under /api/v1/ by config/urls.py)."""
 
-urlpatterns: list = []
+from examples_lib.apis import urlpatterns
+
+__all__ = ["urlpatterns"]

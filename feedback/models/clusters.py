@@ -41,6 +41,12 @@ class Cluster(models.Model):
     first_seen = models.DateTimeField(null=True)
     last_seen = models.DateTimeField(null=True)
     size_previous_run = models.IntegerField(default=0)
+    members_last_24h = models.IntegerField(default=0, help_text="Members that occurred in the last 24 hours.")
+    members_last_7d = models.IntegerField(default=0, help_text="Members that occurred in the last 7 days.")
+    embedder = models.CharField(max_length=200, blank=True, help_text="The embedder of the centroid.")
+    last_run = models.ForeignKey(
+        "feedback.ClusteringRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -50,6 +56,10 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def growth(self) -> int:
+        return self.size - self.size_previous_run
 
 
 class ClusteringRun(models.Model):
@@ -64,6 +74,8 @@ class ClusteringRun(models.Model):
     progress = models.FloatField(default=0.0, help_text="0 to 1.")
     stage = models.CharField(max_length=50, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True, help_text="Parameters the algorithm reported.")
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -71,3 +83,14 @@ class ClusteringRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # At most one run per project waits or works at a time; a second request reuses it.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="uniq_clustering_run_in_flight",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"

@@ -41,7 +41,9 @@ class Interaction(models.Model):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "external_id"], name="uniq_interaction_external_id")]
+        # external_id first: capture looks rows up by external_id with a non-indexable project filter, so that this
+        # index is the only candidate however stale the per-project statistics are (services/capture_sql.py).
+        constraints = [models.UniqueConstraint(fields=["external_id", "project"], name="uniq_interaction_external_id")]
         indexes = [
             models.Index(fields=["project", "-occurred_at", "-id"], name="interaction_recent"),
             models.Index(fields=["project", "model", "-occurred_at"], name="interaction_model"),
@@ -88,7 +90,7 @@ class Feedback(models.Model):
 
     class Meta:
         verbose_name_plural = "feedback"
-        constraints = [models.UniqueConstraint(fields=["project", "external_id"], name="uniq_feedback_external_id")]
+        constraints = [models.UniqueConstraint(fields=["external_id", "project"], name="uniq_feedback_external_id")]
         indexes = [
             models.Index(fields=["interaction", "-created_at"], name="feedback_by_interaction"),
             models.Index(fields=["project", "created_at"], name="feedback_recent"),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from feedback.models.interactions import Interaction
+
 
 class ErrorCategory(models.Model):
     project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="error_categories")
@@ -34,6 +36,9 @@ class Review(models.Model):
     error_category = models.ForeignKey(ErrorCategory, null=True, blank=True, on_delete=models.PROTECT)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the same reviewer reviewed the interaction again."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -41,3 +46,38 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verdict} on {self.interaction_id}"
+
+
+class ReviewItem(Interaction):
+    """The SME review queue: interactions seen through the review workflow (an admin of its own, own permissions)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue item"
+        verbose_name_plural = "review queue"
+
+
+class ClaimEvent(models.Model):
+    """The audit trail of claims: who took, released or finished an item of the queue, and when."""
+
+    class Action(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released"
+        COMPLETED = "completed", "Completed (reviewed)"
+        EXPIRED = "expired", "Expired"
+
+    interaction = models.ForeignKey("feedback.Interaction", on_delete=models.CASCADE, related_name="claim_events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="For claims: when the claim lapses.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["interaction", "-created_at"], name="claim_event_by_interaction"),
+            models.Index(fields=["-created_at"], name="claim_event_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.interaction_id}"

@@ -1,3 +1,10 @@
 """Celery tasks of the feedback app: thin, idempotent, ids in. One module per concern."""
 
-from feedback.tasks.embeddings import embed_interactions  # noqa: F401
+from feedback.tasks.clustering import recluster_project  # noqa: F401
+from feedback.tasks.embeddings import embed_interactions, sweep_unembedded_failures  # noqa: F401
+from feedback.tasks.monitoring import (  # noqa: F401
+    deliver_alert_webhook,
+    evaluate_alert_rules,
+    refresh_feedback_rollups,
+)
+from feedback.tasks.reviews import expire_review_claims  # noqa: F401

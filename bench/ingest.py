@@ -1,0 +1,319 @@
+"""Capture throughput through the real HTTP stack: gunicorn + Django + PostgreSQL, client on the same machine.
+
+    .venv/bin/python bench/ingest.py [--seconds 10] [--workers 2] [--threads 4]
+
+Creates (once) and migrates a separate database `goldloop_bench` on the same server as the dev database, makes a
+fresh project and key there, starts its own gunicorn on a free 127.0.0.1 port, and measures:
+  1. batched interactions (1,000 per request) and 2. batched feedback (1,000 per request), items/s;
+  3. single feedback posts from 8 concurrent keep-alive clients: requests/s, p50/p99 latency.
+It stops the gunicorn it started (by pid) and prints reference figures of other tools next to ours.
+Figures are indicative: the load generator shares the machine's cores with the server.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "goldloop_bench"
+REFERENCE = [
+    ("Arize Phoenix 20.26, annotations batched (async client)", "~1,235 /s"),
+    ("Arize Phoenix 20.26, annotations one at a time", "~85 /s"),
+    ("Label Studio 1.23, import of annotated tasks", "~225 /s"),
+]
+
+
+# --- Setup ---------------------------------------------------------------------------------------------------------
+def dev_database_url() -> str:
+    """The dev database's URL (starting the embedded server if needed), from the project's own settings."""
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASE_URL)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def bench_database_url(dev_url: str) -> str:
+    import psycopg
+
+    parts = urlsplit(dev_url)
+    with psycopg.connect(dev_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict, port: int, workers: int, threads: int, worker_class: str, log) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--worker-class", worker_class, "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("gunicorn exited at startup; see its log.")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status in (200, 503):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    sys.exit("gunicorn did not answer within 60 s.")
+
+
+# --- CPU accounting: the machine is shared, so we also report CPU time per item, which load does not change ---
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of gunicorn (master and workers) and of the PostgreSQL backends of the bench database."""
+    snapshot: dict[str, dict[int, float]] = {"gunicorn": {server_pid: _cpu_of(server_pid)}, "postgres": {}}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == server_pid:
+            snapshot["gunicorn"][int(entry.name)] = _cpu_of(int(entry.name))
+        elif cmdline.startswith("postgres:") and f" {BENCH_DB} " in cmdline:
+            snapshot["postgres"][int(entry.name)] = _cpu_of(int(entry.name))
+    return snapshot
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items()) for kind in after}
+
+
+# --- Load ----------------------------------------------------------------------------------------------------------
+def _post_all(port: int, key: str, path: str, bodies: list[bytes], expect: int, queue) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    latencies, errors = [], 0
+    for body in bodies:
+        started = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status != expect:
+            errors += 1
+            if errors == 1:
+                print(f"  unexpected {response.status}: {payload[:300]!r}", file=sys.stderr)
+    conn.close()
+    queue.put((latencies, errors))
+
+
+def _single_client(port: int, key: str, interaction_ids: list[str], seconds: float, seed: int, queue) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    latencies, errors, n = [], 0, 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        n += 1
+        item = {"id": f"single-{seed}-{n}", "interaction_id": rng.choice(interaction_ids), "name": "thumbs",
+                "value": "down" if rng.random() < 0.15 else "up", "source": "end_user"}  # fmt: skip
+        body = json.dumps(item).encode()
+        started = time.perf_counter()
+        conn.request("POST", "/api/v1/feedback", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        errors += response.status != 201
+    conn.close()
+    queue.put((latencies, errors))
+
+
+def run_parallel(target, args_per_client: list[tuple]) -> tuple[float, list[float], int]:
+    queue = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=target, args=(*args, queue)) for args in args_per_client]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    latencies = [lat for lats, _ in results for lat in lats]
+    return elapsed, latencies, sum(errors for _, errors in results)
+
+
+def interaction_items(run: str, count: int) -> list[dict]:
+    return [
+        {
+            "id": f"{run}-chat-{n}",
+            "input": [{"role": "user", "content": f"How do I top up my card, case {n}?"}],
+            "output": "Top-ups by card are instant.",
+            "model": "gpt-4o-mini",
+            "prompt_version": "v2",
+            "metadata": {"channel": "app"},
+        }  # fmt: skip
+        for n in range(count)
+    ]
+
+
+def feedback_items(run: str, ids: list[str], count: int, rng: random.Random) -> list[dict]:
+    items = []
+    for n in range(count):
+        target = ids[n % len(ids)]
+        if n % 3 == 0:
+            items.append({"id": f"{run}-fb-{n}", "interaction_id": target, "name": "helpfulness",
+                          "value": rng.randint(1, 5), "source": "automated"})  # fmt: skip
+        else:
+            value = "down" if rng.random() < 0.15 else "up"
+            items.append({"id": f"{run}-fb-{n}", "interaction_id": target, "name": "thumbs", "value": value,
+                          "author": f"u{n % 97}"})  # fmt: skip
+    return items
+
+
+def batches(kind: str, items: list[dict], size: int = 1000) -> list[bytes]:
+    return [json.dumps({kind: items[i : i + size]}).encode() for i in range(0, len(items), size)]
+
+
+def split(items: list, parts: int) -> list[list]:
+    return [items[i::parts] for i in range(parts)]
+
+
+def cpu_line(cpu: dict[str, float], count: int, unit: str) -> str:
+    """CPU per item of gunicorn and of the PostgreSQL backends, and what two dedicated cores would sustain."""
+    gunicorn_ms, postgres_ms = cpu["gunicorn"] * 1000 / count, cpu["postgres"] * 1000 / count
+    capacity = 2000 / (gunicorn_ms + postgres_ms) if gunicorn_ms + postgres_ms else float("inf")
+    return (
+        f"CPU per {unit}: gunicorn {gunicorn_ms:.3f} ms + PostgreSQL {postgres_ms:.3f} ms "
+        f"(2 dedicated cores: ~{capacity:,.0f} /s)"
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", help="gthread keeps connections alive; sync does not.")
+    parser.add_argument("--interactions", type=int, default=20_000)
+    parser.add_argument("--feedback", type=int, default=60_000)
+    parser.add_argument("--batch-clients", type=int, default=3)
+    parser.add_argument("--single-clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0, help="Duration of the one-at-a-time phase.")
+    options = parser.parse_args()
+
+    url = bench_database_url(os.environ.get("DATABASE_URL") or dev_database_url())
+    broker = tempfile.mkdtemp(prefix="goldloop-bench-broker-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "DATABASE_URL": url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CELERY_FILESYSTEM_BROKER_DIR": broker,  # embedding tasks of new failures land here, not in the dev queue
+        "LOG_LEVEL": "WARNING",
+    }
+    print(f"bench database: {BENCH_DB}; migrating ...", flush=True)
+    manage(env, "migrate", "--no-input")
+    run = f"bench-{uuid.uuid4().hex[:8]}"
+    key = manage(env, "create_api_key", run, "--scopes", "ingest,read").strip().splitlines()[-1]
+
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / f"{run}-gunicorn.log"
+    with open(log_path, "w") as log:
+        server = start_gunicorn(env, port, options.workers, options.threads, options.worker_class, log)
+    workers = f"{options.workers} {options.worker_class} workers x {options.threads} threads"
+    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {workers}")
+    try:
+        rng = random.Random(7)
+        interactions = interaction_items(run, options.interactions)
+        ids = [item["id"] for item in interactions]
+        feedback = feedback_items(run, ids, options.feedback, rng)
+        figures = []
+        for label, kind, items in (("interactions", "interactions", interactions), ("feedback", "feedback", feedback)):
+            bodies = batches(kind, items)
+            per_client = [(port, key, "/api/v1/ingest", part, 207) for part in split(bodies, options.batch_clients)]
+            before = cpu_snapshot(server.pid)
+            elapsed, latencies, errors = run_parallel(_post_all, per_client)
+            cpu = cpu_used(before, cpu_snapshot(server.pid))
+            rate = len(items) / elapsed
+            figures.append((f"batched {label} (1,000 per request, {options.batch_clients} clients)", f"{rate:,.0f} /s"))
+            print(
+                f"batched {label}: {len(items):,} in {elapsed:.1f} s = {rate:,.0f} items/s; "
+                f"request p50 {pct(latencies, 0.5):.0f} ms, p99 {pct(latencies, 0.99):.0f} ms; errors {errors}; "
+                f"{cpu_line(cpu, len(items), 'item')}",
+                flush=True,
+            )
+        per_client = [(port, key, ids, options.seconds, seed) for seed in range(options.single_clients)]
+        before = cpu_snapshot(server.pid)
+        elapsed, latencies, errors = run_parallel(_single_client, per_client)
+        cpu = cpu_used(before, cpu_snapshot(server.pid))
+        rate = len(latencies) / elapsed
+        print(
+            f"one at a time ({options.single_clients} clients, keep-alive): {len(latencies):,} requests in "
+            f"{elapsed:.1f} s = {rate:,.0f} requests/s; p50 {pct(latencies, 0.5):.1f} ms, "
+            f"p99 {pct(latencies, 0.99):.1f} ms; mean {statistics.mean(latencies) * 1000:.1f} ms; errors {errors}; "
+            f"{cpu_line(cpu, len(latencies), 'request')}"
+        )
+        figures.append((f"one at a time ({options.single_clients} clients)", f"{rate:,.0f} /s"))
+        print("\nfigure                                                       rate")
+        for name, value in figures:
+            print(f"goldloop {name:<52} {value}")
+        for name, value in REFERENCE:
+            print(f"{name:<61} {value}")
+        print(f"\n{os.cpu_count()} CPUs shared by server, PostgreSQL and the load generator; load average "
+              f"{os.getloadavg()[0]:.2f}.")  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(broker, ignore_errors=True)
+        print(f"stopped gunicorn (pid {server.pid}); its log: {log_path}")
+
+
+if __name__ == "__main__":
+    main()

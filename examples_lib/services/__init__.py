@@ -1,0 +1,1 @@
+"""Writes of the golden-dataset app, one module per concern."""

@@ -1,0 +1,136 @@
+"""Reads of embeddings and clusters: nearest failures, cluster lists, runs, and vectors in bulk for clustering."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import psycopg
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from pgvector.django import CosineDistance
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
+
+from core.embedder import embedder_name
+from feedback.models import Cluster, ClusteringRun, Embedding, Interaction, Project
+
+# HNSW candidates examined per query; iterative scans keep looking when the project filter drops candidates.
+_HNSW_EF_SEARCH = 100
+
+
+@contextmanager
+def vector_cursor() -> Iterator[psycopg.Cursor]:
+    """A server-binding psycopg cursor on Django's connection that sends and reads vectors in binary.
+
+    The adapters are registered on this cursor only, so no other code on the connection sees numpy arrays
+    turned into vectors.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    with psycopg.Cursor(raw) as cursor:
+        register_vector_info(cursor, TypeInfo.fetch(raw, "vector"))
+        yield cursor
+
+
+def interaction_embedding(*, interaction: Interaction, embedder: str | None = None) -> Embedding | None:
+    return Embedding.objects.filter(interaction=interaction, embedder=embedder or embedder_name()).first()
+
+
+def similar_failures(*, interaction: Interaction, k: int = 5) -> list[tuple[Interaction, float]]:
+    """The k failures of the same project nearest to this interaction, with cosine distance; [] if not embedded."""
+    embedding = interaction_embedding(interaction=interaction)
+    if embedding is None:
+        return []
+    nearest = (
+        Embedding.objects.filter(
+            project_id=interaction.project_id, embedder=embedding.embedder, interaction__is_failure=True
+        )
+        .exclude(interaction_id=interaction.pk)
+        .annotate(distance=CosineDistance("vector", embedding.vector))
+        .select_related("interaction", "interaction__cluster")
+        .order_by("distance")[:k]
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(_HNSW_EF_SEARCH, k)}")
+        rows = list(nearest)
+    # relaxed_order may return neighbours slightly out of order; the distances are exact, so sort again.
+    return sorted(((row.interaction, float(row.distance)) for row in rows), key=lambda pair: pair[1])
+
+
+def failure_ids_unembedded(*, project: Project | None = None, embedder: str | None = None, limit: int = 1000):
+    """Ids of failures that have no embedding by this embedder yet, oldest first."""
+    embedded = Embedding.objects.filter(interaction=OuterRef("pk"), embedder=embedder or embedder_name())
+    failures = Interaction.objects.filter(is_failure=True).filter(~Exists(embedded))
+    if project is not None:
+        failures = failures.filter(project=project)
+    return list(failures.order_by("id").values_list("id", flat=True)[:limit])
+
+
+def failure_vectors(*, project: Project, embedder: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(interaction ids, unit vectors, embedded texts) of every embedded failure of the project, by id."""
+    with vector_cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.interaction_id, e.vector, e.text
+            FROM feedback_embedding e JOIN feedback_interaction i ON i.id = e.interaction_id
+            WHERE e.project_id = %s AND e.embedder = %s AND i.is_failure
+            ORDER BY e.interaction_id
+            """,
+            [project.pk, embedder],
+            binary=True,
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), []
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    vectors = np.stack([row[1].to_numpy() for row in rows]).astype(np.float32, copy=False)
+    return ids, vectors, [row[2] for row in rows]
+
+
+def cluster_members_current(*, project: Project) -> dict[int, set[int]]:
+    """Active cluster id -> ids of its member failures, as the last run and later joins left them."""
+    members: dict[int, set[int]] = {}
+    rows = Interaction.objects.filter(project=project, cluster__is_active=True).values_list("cluster_id", "id")
+    for cluster_id, interaction_id in rows.iterator(chunk_size=10_000):
+        members.setdefault(cluster_id, set()).add(interaction_id)
+    return members
+
+
+def cluster_list(*, project: Project) -> QuerySet[Cluster]:
+    return Cluster.objects.filter(project=project, is_active=True).order_by("-size", "-id")
+
+
+def cluster_get(*, project: Project, cluster_id: int) -> Cluster:
+    cluster = Cluster.objects.filter(project=project, pk=cluster_id).first()
+    if cluster is None:
+        raise Http404("No such cluster in this project.")
+    return cluster
+
+
+def cluster_members(*, cluster: Cluster) -> QuerySet[Interaction]:
+    return Interaction.objects.filter(cluster=cluster).select_related("cluster")
+
+
+def representative_external_ids(*, clusters: list[Cluster]) -> dict[int, str]:
+    """Interaction pk -> external id for the representatives of these clusters, in one query."""
+    pks = {pk for cluster in clusters for pk in cluster.representative_ids}
+    return dict(Interaction.objects.filter(pk__in=pks).values_list("pk", "external_id"))
+
+
+def clustering_run_get(*, project: Project, run_id: int) -> ClusteringRun:
+    run = ClusteringRun.objects.filter(project=project, pk=run_id).first()
+    if run is None:
+        raise Http404("No such clustering run in this project.")
+    return run
+
+
+def clustering_run_in_flight(*, project: Project) -> ClusteringRun | None:
+    in_flight = [ClusteringRun.Status.QUEUED, ClusteringRun.Status.RUNNING]
+    return ClusteringRun.objects.filter(project=project, status__in=in_flight).first()
+
+
+def projects_with_failures() -> QuerySet[Project]:
+    return Project.objects.filter(Exists(Interaction.objects.filter(project=OuterRef("pk"), is_failure=True)))

@@ -1,0 +1,173 @@
+"""Clustering runs: embed what is missing, cluster a project's failures, keep cluster ids stable, label them.
+
+The algorithm itself (feedback/clustering/) is pure numpy; this module moves data in and out of PostgreSQL with
+set-based statements and records the run's progress where the admin and the API can see it.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from core.embedder import embedder_name
+from feedback.models import ClusteringRun, Project
+from feedback.selectors.clusters import clustering_run_in_flight, failure_ids_unembedded, failure_vectors
+from feedback.services.cluster_store import clusters_join, clusters_save
+
+__all__ = ["clustering_run_execute", "clustering_run_start", "clusters_join"]
+
+logger = logging.getLogger(__name__)
+
+# Share of the progress bar each stage takes (embedding dominates when many failures are new).
+_STAGES = {"embedding": (0.0, 0.45), "loading": (0.45, 0.5), "clustering": (0.5, 0.85), "saving": (0.85, 1.0)}
+_PROGRESS_WRITE_SECONDS = 0.5
+
+Progress = Callable[[float, str], None]
+
+
+def clustering_run_start(*, project: Project, enqueue: bool = True) -> tuple[ClusteringRun, bool]:
+    """Queue a reclustering of the project, or return the run already queued or running: (run, created)."""
+    running = clustering_run_in_flight(project=project)
+    if running is not None and not _is_stale(running):
+        return running, False
+    if running is not None:
+        _finish(running, status=ClusteringRun.Status.FAILED, error="Abandoned: no progress within the time limit.")
+    try:
+        with transaction.atomic():
+            run = ClusteringRun.objects.create(project=project)
+    except IntegrityError:
+        # Another request created one between our check and our insert (the partial unique constraint).
+        return clustering_run_in_flight(project=project), False
+    if enqueue:
+        from feedback.tasks.clustering import recluster_project
+
+        transaction.on_commit(lambda: recluster_project.delay(run.pk))
+    return run, True
+
+
+def _is_stale(run: ClusteringRun) -> bool:
+    since = run.started_at or run.created_at
+    return timezone.now() - since > timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+
+
+def _finish(run: ClusteringRun, *, status: str, error: str = "") -> None:
+    ClusteringRun.objects.filter(pk=run.pk).update(status=status, error=error, finished_at=timezone.now())
+
+
+class _Reporter:
+    """Writes progress to the run row at most twice a second, and forwards it to an optional callback."""
+
+    def __init__(self, run: ClusteringRun, callback: Progress | None):
+        self.run, self.callback, self.written_at = run, callback, 0.0
+
+    def __call__(self, stage: str, fraction: float, *, force: bool = False) -> None:
+        low, high = _STAGES[stage]
+        progress = round(low + (high - low) * min(max(fraction, 0.0), 1.0), 4)
+        if self.callback is not None:
+            self.callback(progress, stage)
+        now = time.monotonic()
+        if force or now - self.written_at >= _PROGRESS_WRITE_SECONDS:
+            ClusteringRun.objects.filter(pk=self.run.pk).update(progress=progress, stage=stage)
+            self.written_at = now
+
+
+def _claim(run_id: int) -> ClusteringRun | None:
+    """Mark the run running; None when it already finished (a redelivered task has nothing to do)."""
+    claimable = [ClusteringRun.Status.QUEUED, ClusteringRun.Status.RUNNING]
+    claimed = ClusteringRun.objects.filter(pk=run_id, status__in=claimable).update(
+        status=ClusteringRun.Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+    )
+    return ClusteringRun.objects.select_related("project").get(pk=run_id) if claimed else None
+
+
+def clustering_run_execute(*, run_id: int, progress: Progress | None = None) -> ClusteringRun | None:
+    """Run a queued clustering run to the end (the task and `manage.py recluster` call this)."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    try:
+        _execute(run, _Reporter(run, progress))
+    except OperationalError:
+        raise  # the database went away; the task retries and the run, still "running", is claimed again
+    except Exception as exc:
+        logger.exception("Clustering run %s failed", run.pk)
+        _finish(run, status=ClusteringRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: ClusteringRun, report: _Reporter) -> None:
+    from feedback.clustering.algorithm import cluster_embeddings
+    from feedback.services.embeddings import embeddings_compute
+
+    project, embedder, timings, counts = run.project, embedder_name(), {}, {}
+
+    started = time.perf_counter()
+    pending = failure_ids_unembedded(project=project, embedder=embedder, limit=10_000_000)
+    batch = settings.EMBEDDING_SWEEP_BATCH
+    embedded = 0
+    report("embedding", 0.0, force=True)
+    for start in range(0, len(pending), batch):
+        embedded += len(embeddings_compute(interaction_ids=pending[start : start + batch], join_clusters=False))
+        report("embedding", (start + batch) / len(pending))
+    timings["embedding"] = time.perf_counter() - started
+    counts["embedded_now"] = embedded
+
+    started = time.perf_counter()
+    report("loading", 0.0, force=True)
+    ids, vectors, texts = failure_vectors(project=project, embedder=embedder)
+    timings["loading"] = time.perf_counter() - started
+    counts["failures"] = len(ids)
+
+    started = time.perf_counter()
+    report("clustering", 0.0, force=True)
+    if len(ids) >= 2:
+        result = cluster_embeddings(vectors, seed=0, progress=lambda f: report("clustering", f))
+        labels, centroids, params = np.asarray(result.labels), np.asarray(result.centroids), dict(result.params)
+    else:
+        labels, centroids, params = np.full(len(ids), -1), np.zeros((0, vectors.shape[-1] or 1)), {}
+    timings["clustering"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    report("saving", 0.0, force=True)
+    steps: dict[str, float] = {}
+    saved = clusters_save(
+        run=run,
+        embedder=embedder,
+        ids=ids,
+        vectors=vectors,
+        texts=texts,
+        labels=labels,
+        centroids=centroids,
+        timings=steps,
+    )
+    timings["saving"] = time.perf_counter() - started
+    timings.update({f"saving.{step}": seconds for step, seconds in steps.items()})
+    counts.update(saved)
+    ClusteringRun.objects.filter(pk=run.pk).update(
+        status=ClusteringRun.Status.SUCCEEDED,
+        progress=1.0,
+        stage="done",
+        counts=counts,
+        params=_jsonable(params),
+        timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
+        finished_at=timezone.now(),
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,127 @@
+"""Embedding failures: the text that stands for a failure, batched model calls, one INSERT per batch."""
+
+import json
+import string
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+
+from core.embedder import embed_texts, embedder_name
+from feedback.models import Feedback, Interaction
+from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
+
+# Each field is cut to this many characters: the model reads only its first 256 word pieces anyway.
+_FIELD_MAX_CHARS = 2000
+
+
+def _content_text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a multi-part content list."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part.get("text", "") if isinstance(part, dict) else str(part) for part in content]
+        return "\n".join(part for part in parts if part)
+    return json.dumps(content, ensure_ascii=False, sort_keys=True)
+
+
+def user_text(value: Any) -> str:
+    """What the user asked: the last user message of chat input, the input string, or the input as JSON."""
+    if isinstance(value, dict) and isinstance(value.get("messages"), list):
+        value = value["messages"]
+    if isinstance(value, list) and value and all(isinstance(m, dict) and "content" in m for m in value):
+        users = [m for m in value if m.get("role") == "user"]
+        return _content_text((users or value)[-1].get("content"))
+    return _content_text(value)
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    """Fill the template line by line, dropping lines whose placeholders are all empty."""
+    lines = []
+    for line in template.split("\n"):
+        names = [name for _, name, _, _ in string.Formatter().parse(line) if name]
+        if names and not any(values.get(name) for name in names):
+            continue
+        lines.append(line.format_map({name: values.get(name, "") for name in names}))
+    return "\n".join(lines).strip()
+
+
+def embedding_text(*, interaction: Interaction, negative_feedback: list[Feedback] = (), template: str | None = None):
+    """The text embedded for a failure (settings.EMBEDDING_TEXT_TEMPLATE); feedback newest first."""
+    comment = next((fb.comment for fb in negative_feedback if fb.comment), "")
+    correction = next((fb.correction for fb in negative_feedback if fb.correction not in (None, "")), None)
+    values = {
+        "user": user_text(interaction.input),
+        "output": _content_text(interaction.output),
+        "comment": comment,
+        "correction": _content_text(correction),
+    }
+    values = {key: value.strip()[:_FIELD_MAX_CHARS] for key, value in values.items()}
+    return render_template(template or settings.EMBEDDING_TEXT_TEMPLATE, values)
+
+
+def _failures_to_embed(interaction_ids: list[int], embedder: str) -> list[Interaction]:
+    negative = Feedback.objects.filter(Q(is_negative=True) | Q(correction__isnull=False)).order_by("-created_at")
+    return list(
+        Interaction.objects.filter(pk__in=interaction_ids, is_failure=True)
+        .exclude(embeddings__embedder=embedder)
+        .prefetch_related(Prefetch("feedback", queryset=negative, to_attr="negative_feedback"))
+        .order_by("id")
+    )
+
+
+def _insert(rows: list[tuple[int, int, str]], vectors, embedder: str) -> list[int]:
+    """One INSERT for the batch; rows another worker embedded meanwhile are skipped, not duplicated."""
+    with vector_cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO feedback_embedding (interaction_id, project_id, embedder, text, vector, created_at)
+            SELECT u.interaction_id, u.project_id, %s, u.text, u.vector, now()
+            FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %b::vector[])
+                AS u(interaction_id, project_id, text, vector)
+            ON CONFLICT (interaction_id, embedder) DO NOTHING
+            RETURNING interaction_id
+            """,
+            [embedder, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], list(vectors)],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True) -> list[int]:
+    """Embed those of these interactions that are failures without an embedding; returns the ids embedded.
+
+    Safe to repeat: embedded failures are skipped before the model runs and again by ON CONFLICT. Newly embedded
+    failures then join their nearest active cluster when they are close enough to it.
+    """
+    embedder = embedder_name()
+    failures = _failures_to_embed(list(interaction_ids), embedder)
+    if not failures:
+        return []
+    rows = [
+        (f.pk, f.project_id, embedding_text(interaction=f, negative_feedback=f.negative_feedback)) for f in failures
+    ]
+    # The model runs outside any transaction: no locks are held while it works.
+    vectors = embed_texts([text for _, _, text in rows])
+    inserted = _insert(rows, vectors, embedder)
+    if join_clusters and inserted:
+        from feedback.services.clustering import clusters_join
+
+        clusters_join(interaction_ids=inserted)
+    return inserted
+
+
+def embeddings_sweep(*, project=None, batch_size: int | None = None, limit: int | None = None, progress=None) -> int:
+    """Embed failures that have no embedding yet (lost tasks, a new embedder), batch by batch; returns the count.
+
+    `progress(done, total)` is called after each batch.
+    """
+    batch_size = batch_size or settings.EMBEDDING_SWEEP_BATCH
+    pending = failure_ids_unembedded(project=project, limit=limit or 10_000_000)
+    done = 0
+    for start in range(0, len(pending), batch_size):
+        done += len(embeddings_compute(interaction_ids=pending[start : start + batch_size]))
+        if progress is not None:
+            progress(min(start + batch_size, len(pending)), len(pending))
+    return done

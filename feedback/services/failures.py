@@ -1,0 +1,71 @@
+"""The failure rule (API.md, Words): which interactions are failures, kept on the row so that queries stay cheap.
+
+An interaction is a failure when it has negative feedback (thumbs down, a score under the project's threshold
+for that name, a correction) or when its latest current (not superseded) SME review says 'corrected'.
+Feedback.is_negative is decided when the feedback is written (services/capture.py) and again when a threshold
+changes; this module derives the interaction's counts and flag from its feedback and reviews, for a set of
+interactions at once.
+"""
+
+from functools import partial
+
+from django.db import connection, transaction
+
+_LOCK_SQL = """
+SELECT id, is_failure FROM feedback_interaction WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
+"""
+
+_REFRESH_SQL = """
+UPDATE feedback_interaction AS i
+SET feedback_count = s.feedback_count, negative_count = s.negative_count, is_failure = s.is_failure
+FROM (
+    SELECT x.id,
+           coalesce(f.feedback_count, 0) AS feedback_count,
+           coalesce(f.negative_count, 0) AS negative_count,
+           coalesce(f.negative_count, 0) > 0 OR coalesce(f.has_correction, false)
+               OR coalesce(r.verdict = 'corrected', false) AS is_failure
+    FROM unnest(%s::bigint[]) AS x(id)
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS feedback_count,
+               count(*) FILTER (WHERE fb.is_negative) AS negative_count,
+               bool_or(fb.correction IS NOT NULL AND fb.correction <> 'null'::jsonb) AS has_correction
+        FROM feedback_feedback fb WHERE fb.interaction_id = x.id
+    ) f ON true
+    LEFT JOIN LATERAL (
+        SELECT rv.verdict FROM feedback_review rv WHERE rv.interaction_id = x.id AND rv.superseded_at IS NULL
+        ORDER BY rv.created_at DESC, rv.id DESC LIMIT 1
+    ) r ON true
+) AS s
+WHERE i.id = s.id
+  AND (i.feedback_count, i.negative_count, i.is_failure)
+      IS DISTINCT FROM (s.feedback_count, s.negative_count, s.is_failure)
+RETURNING i.id, i.is_failure
+"""
+
+
+@transaction.atomic(savepoint=False)  # callers are mostly inside a transaction; a savepoint costs 2 round trips
+def interactions_refresh_state(*, interaction_ids: list[int]) -> list[int]:
+    """Recompute feedback_count, negative_count and is_failure of these interactions; return those that BECAME
+    failures (the caller enqueues their embedding, e.g. with failures_enqueue_embedding)."""
+    ids = sorted({int(pk) for pk in interaction_ids})
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        # Lock first, in id order (no deadlocks between batches), then aggregate in a NEW statement: under READ
+        # COMMITTED its snapshot includes feedback committed by whoever held the lock before us, so concurrent
+        # writers never lose each other's counts. NO KEY UPDATE does not conflict with the KEY SHARE locks that
+        # the foreign keys of concurrent feedback inserts take.
+        cursor.execute(_LOCK_SQL, [ids])
+        was_failure = dict(cursor.fetchall())
+        cursor.execute(_REFRESH_SQL, [ids])
+        changed = cursor.fetchall()
+    return sorted(pk for pk, is_failure in changed if is_failure and not was_failure.get(pk, False))
+
+
+def failures_enqueue_embedding(*, interaction_ids: list[int]) -> None:
+    """Embed new failures once the transaction that made them commits (never for a rolled-back write)."""
+    if not interaction_ids:
+        return
+    from feedback.tasks.embeddings import embed_interactions  # late: tasks import services, not the reverse
+
+    transaction.on_commit(partial(embed_interactions.delay, list(interaction_ids)))

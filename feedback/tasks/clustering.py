@@ -1,0 +1,19 @@
+"""The clustering task: one run of one project, on the "clustering" queue (settings.CELERY_TASK_ROUTES)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from feedback.services.clustering import clustering_run_execute
+
+
+@shared_task(
+    name="feedback.tasks.recluster_project",
+    acks_late=True,  # a run lost with its worker is redelivered and starts over; a finished run is not redone
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    ignore_result=True,
+)
+def recluster_project(run_id: int) -> None:
+    clustering_run_execute(run_id=run_id)

@@ -1,0 +1,73 @@
+"""Embedding failures: the embedded text, only failures, one row per failure however often it runs."""
+
+import numpy as np
+import pytest
+
+from core.embedder import embedder_name, get_model
+from feedback.models import Embedding
+from feedback.services.embeddings import (
+    embedding_text,
+    embeddings_compute,
+    embeddings_sweep,
+    render_template,
+    user_text,
+)
+from tests.factories import FailureFactory, FeedbackFactory, InteractionFactory
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model():
+    return get_model()
+
+
+def test_user_text_is_the_last_user_message_or_the_input_itself():
+    chat = [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "an answer"},
+        {"role": "user", "content": [{"type": "text", "text": "second"}, {"type": "text", "text": "question"}]},
+    ]
+    assert user_text(chat) == "second\nquestion"
+    assert user_text({"messages": chat[:1]}) == "first question"
+    assert user_text("plain prompt") == "plain prompt"
+    assert user_text({"query": "x"}) == '{"query": "x"}'
+
+
+def test_template_lines_without_values_are_dropped():
+    template = "user: {user}\nfeedback: {comment}\ncorrection: {correction}"
+    assert (
+        render_template(template, {"user": "hi", "comment": "", "correction": "fixed"}) == "user: hi\ncorrection: fixed"
+    )
+
+
+def test_the_text_holds_the_question_the_comment_and_the_correction(db):
+    interaction = FailureFactory(input=[{"role": "user", "content": "Can I get a refund?"}])
+    feedback = FeedbackFactory(interaction=interaction, comment="Wrong policy", correction="Refunds take 14 days.")
+    text = embedding_text(interaction=interaction, negative_feedback=[feedback])
+    assert text == "user: Can I get a refund?\nfeedback: Wrong policy\ncorrection: Refunds take 14 days."
+
+
+def test_failures_are_embedded_once_and_other_interactions_never(db, project, django_assert_max_num_queries):
+    failures = [FailureFactory(project=project, input=f"Where is my parcel number {n}?") for n in range(5)]
+    for failure in failures:
+        FeedbackFactory(interaction=failure, comment="late delivery")
+    fine = InteractionFactory(project=project)
+    ids = [f.pk for f in failures] + [fine.pk]
+
+    assert sorted(embeddings_compute(interaction_ids=ids)) == sorted(f.pk for f in failures)
+    rows = Embedding.objects.filter(project=project)
+    assert rows.count() == 5
+    row = rows.get(interaction=failures[0])
+    assert row.embedder == embedder_name() and "parcel number 0" in row.text and "late delivery" in row.text
+    assert np.isclose(np.linalg.norm(row.vector), 1.0, atol=1e-4)
+
+    with django_assert_max_num_queries(3):  # the second time: one look-up, nothing to embed
+        assert embeddings_compute(interaction_ids=ids) == []
+    assert Embedding.objects.filter(project=project).count() == 5
+
+
+def test_the_sweep_embeds_what_was_missed(db, project):
+    missed = [FailureFactory(project=project) for _ in range(3)]
+    embeddings_compute(interaction_ids=[missed[0].pk])
+    assert embeddings_sweep(batch_size=1) == 2
+    assert embeddings_sweep() == 0
+    assert Embedding.objects.filter(interaction__in=missed).count() == 3
