@@ -9,14 +9,11 @@ Target: <= 300 ms per page; the query count does not grow with the rows shown.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import django_setup
+
 BENCH_DB = "goldloop_bench_admin"
 
 SEED_SQL = """
@@ -47,32 +44,6 @@ SELECT i.project_id, i.id, 'fb-' || i.external_id, 'thumbs', 'BOOLEAN', 0, '',
 FROM feedback_interaction i
 WHERE i.is_failure AND NOT EXISTS (SELECT 1 FROM feedback_feedback f WHERE f.interaction_id = i.id)
 """
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    from core.embedded_postgres import _server, embedded_database_url
-
-    embedded_database_url(ROOT / ".pgdata")  # starts the server if needed
-    server = _server(ROOT / ".pgdata", start=True)
-    if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{BENCH_DB}';"):
-        server.psql(f"CREATE DATABASE {BENCH_DB};")
-    return server.get_uri(database=BENCH_DB)
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = bench_database_url()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"  # DEBUG off, as in production
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    call_command("migrate", verbosity=0)
-    setup_test_environment()  # lets the test Client's "testserver" host through ALLOWED_HOSTS
 
 
 def seed(rows: int) -> None:
@@ -114,7 +85,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    setup_django()
+    django_setup(BENCH_DB, test_environment=True)
     seed(args.rows)
 
     from django.contrib.auth import get_user_model

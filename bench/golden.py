@@ -11,39 +11,14 @@ import argparse
 import hashlib
 import os
 import resource
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import django_setup
+
 BENCH_DB = "goldloop_bench_golden"
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    from core.embedded_postgres import _server, embedded_database_url
-
-    embedded_database_url(ROOT / ".pgdata")  # starts the server if needed
-    server = _server(ROOT / ".pgdata", start=True)
-    if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{BENCH_DB}';"):
-        server.psql(f"CREATE DATABASE {BENCH_DB};")
-    return server.get_uri(database=BENCH_DB)
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = bench_database_url()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 # Realistic-sized rows: chat input, a corrected answer, metadata and a lineage snapshot (~600 bytes of JSONL).
@@ -169,7 +144,7 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="jsonl,openai-chat,csv,parquet")
     args = parser.parse_args()
-    setup_django()
+    django_setup(BENCH_DB)
 
     from examples_lib.models import Dataset
     from examples_lib.services.datasets import dataset_delete

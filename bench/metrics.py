@@ -11,41 +11,13 @@ rollups. Target: <= 200 ms per call at 1,000,000 feedback rows.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import django_setup
+
 BENCH_DB = "goldloop_bench_metrics"
 SLUG = "bench-metrics"
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    from core.embedded_postgres import _server, embedded_database_url
-
-    embedded_database_url(ROOT / ".pgdata")  # starts the server if needed
-    server = _server(ROOT / ".pgdata", start=True)
-    if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{BENCH_DB}';"):
-        server.psql(f"CREATE DATABASE {BENCH_DB};")
-    return server.get_uri(database=BENCH_DB)
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = bench_database_url()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "0"  # DEBUG keeps every query in memory
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def copy_columns(model, overrides: dict[str, str]) -> tuple[str, str]:
@@ -133,7 +105,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--reset", action="store_true", help="refill even if the rows are there")
     args = parser.parse_args()
-    setup_django()
+    django_setup(BENCH_DB)
 
     import factory
     from django.db import transaction

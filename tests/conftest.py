@@ -173,11 +173,18 @@ def screenshot(browser):
 def admin_login(browser, live_server):
     """admin_login(username, password): log in through the real admin login form."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     def _login(username: str, password: str) -> None:
         browser.get(f"{live_server.url}/admin/login/")
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
-        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
+        submit.click()
+        # Returns once the next page has replaced the form, so callers never read the login page's elements.
+        wait = WebDriverWait(browser, 15)
+        wait.until(expected_conditions.staleness_of(submit))
+        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
     return _login

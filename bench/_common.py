@@ -1,0 +1,44 @@
+"""What the in-process benchmarks share: a database of their own on the embedded server, and Django set up on it.
+
+Each bench keeps its rows in a database named after it (goldloop_bench_*), created and migrated on first use, so
+reruns skip the seeding; BENCH_DATABASE_URL points a bench at any other PostgreSQL with pgvector instead.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def bench_database_url(name: str) -> str:
+    """BENCH_DATABASE_URL when set, else database `name` on the embedded server (started, and created, if needed)."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    from core.embedded_postgres import _server, embedded_database_url
+
+    embedded_database_url(ROOT / ".pgdata")  # starts the server if needed
+    server = _server(ROOT / ".pgdata", start=True)
+    if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';"):
+        server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri(database=name)
+
+
+def django_setup(name: str, *, test_environment: bool = False) -> None:
+    """Django on the bench database `name`, migrated, DEBUG off as in production (DEBUG keeps every query)."""
+    os.environ["DATABASE_URL"] = bench_database_url(name)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if test_environment:
+        from django.test.utils import setup_test_environment
+
+        setup_test_environment()  # lets the test Client's "testserver" host through ALLOWED_HOSTS
