@@ -22,7 +22,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py ensure_demo_admin --username $(DEMO_USER) --password $(DEMO_PASSWORD)
-	$(PY) manage.py load_demo --once
+	$(PY) manage.py load_demo --once --cluster
 	$(PY) manage.py run_stack --login $(DEMO_USER):$(DEMO_PASSWORD)
 
 test: venv

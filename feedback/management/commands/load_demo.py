@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 from feedback.models import Interaction, Project, ScoreThreshold
 from feedback.services.api_keys import project_get_or_create
 from feedback.services.capture import capture_ingest
+from feedback.services.clustering import clustering_run_start
 
 DEMO_SLUG = "support-bot"
 DATA_DIR = Path(__file__).resolve().parents[2] / "demo_data" / "banking77"  # a 2,000-query sample, CC BY 4.0
@@ -186,9 +187,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Do nothing when the demo project exists already.")
         parser.add_argument("--seed", type=int, default=77)
+        parser.add_argument(
+            "--cluster", action="store_true", help="Queue a clustering run of its failures for the Celery worker."
+        )
         parser.add_argument("--data", type=Path, default=DATA_DIR, help="The banking77 folder (with train.csv).")
 
-    def handle(self, *args, once: bool, seed: int, data: Path, **options):
+    def handle(self, *args, once: bool, seed: int, data: Path, cluster: bool = False, **options):
         if once and Project.objects.filter(slug=DEMO_SLUG).exists():
             self.stdout.write(f"demo: project '{DEMO_SLUG}' exists already; nothing to do.")
             return
@@ -211,3 +215,6 @@ class Command(BaseCommand):
             f"{failures} failures; {time.monotonic() - started:.1f} s."
         )
         self.stdout.write(f"demo data: {ATTRIBUTION}")
+        if cluster:
+            run, _ = clustering_run_start(project=project)
+            self.stdout.write(f"demo: clustering run {run.pk} queued; its clusters appear in the admin once it ends.")
