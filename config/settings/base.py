@@ -150,6 +150,14 @@ CELERY_BEAT_SCHEDULE["sweep-unembedded-failures"] = {
     "task": "feedback.tasks.sweep_unembedded_failures",
     "schedule": env_int("EMBEDDING_SWEEP_SECONDS", 300),
 }
+# Reclusters a project once this many new failures are embedded but in no cluster (checked every
+# CLUSTERING_SCHEDULE_SECONDS); between runs, new failures join the nearest cluster when close enough.
+CLUSTERING_AUTO_MIN_WAITING = env_int("CLUSTERING_AUTO_MIN_WAITING", 50)
+CELERY_BEAT_SCHEDULE["schedule-clustering-runs"] = {
+    "task": "feedback.tasks.schedule_clustering_runs",
+    "schedule": env_int("CLUSTERING_SCHEDULE_SECONDS", 900),
+    "options": {"expires": 600},
+}
 
 # --- Review --------------------------------------------------------------------------------------------------------
 # An SME's claim on a queue item lapses after this many minutes without a verdict; then anyone may take it.

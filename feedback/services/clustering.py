@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core.embedder import embedder_name
@@ -19,7 +19,7 @@ from feedback.models import ClusteringRun, Project
 from feedback.selectors.clusters import clustering_run_in_flight, failure_ids_unembedded, failure_vectors
 from feedback.services.cluster_store import clusters_join, clusters_save
 
-__all__ = ["clustering_run_execute", "clustering_run_start", "clusters_join"]
+__all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_schedule", "clusters_join"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,40 @@ def clustering_run_start(*, project: Project, enqueue: bool = True) -> tuple[Clu
 
         transaction.on_commit(lambda: recluster_project.delay(run.pk))
     return run, True
+
+
+# Projects with at least `min_waiting` failures that are embedded, in no cluster and newer than the project's
+# latest clustering run (failures the last run left out as noise do not count again).
+_DUE_SQL = """
+SELECT e.project_id
+FROM feedback_embedding e
+JOIN feedback_interaction i ON i.id = e.interaction_id
+LEFT JOIN LATERAL (
+    SELECT max(r.created_at) AS last_run FROM feedback_clusteringrun r WHERE r.project_id = e.project_id
+) r ON true
+WHERE e.embedder = %s AND i.is_failure AND i.cluster_id IS NULL
+  AND (r.last_run IS NULL OR e.created_at > r.last_run)
+GROUP BY e.project_id
+HAVING count(*) >= %s
+ORDER BY e.project_id
+"""
+
+
+def clustering_runs_schedule(*, min_waiting: int | None = None) -> list[ClusteringRun]:
+    """Queue a clustering run for every project where enough new failures wait for a cluster (beat calls this).
+
+    A project with a run in flight keeps it (clustering_run_start returns it); returns the runs queued now."""
+    if min_waiting is None:
+        min_waiting = settings.CLUSTERING_AUTO_MIN_WAITING
+    with connection.cursor() as cursor:
+        cursor.execute(_DUE_SQL, [embedder_name(), max(1, min_waiting)])
+        project_ids = [row[0] for row in cursor.fetchall()]
+    queued = []
+    for project in Project.objects.filter(pk__in=project_ids).order_by("pk"):
+        run, created = clustering_run_start(project=project)
+        if created:
+            queued.append(run)
+    return queued
 
 
 def _is_stale(run: ClusteringRun) -> bool:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from feedback.services.clustering import clustering_run_execute
+from feedback.services.clustering import clustering_run_execute, clustering_runs_schedule
 
 
 @shared_task(
@@ -17,3 +17,9 @@ from feedback.services.clustering import clustering_run_execute
 )
 def recluster_project(run_id: int) -> None:
     clustering_run_execute(run_id=run_id)
+
+
+@shared_task(name="feedback.tasks.schedule_clustering_runs", ignore_result=True)
+def schedule_clustering_runs() -> None:
+    """Beat: recluster the projects where enough new failures wait for a cluster."""
+    clustering_runs_schedule()
