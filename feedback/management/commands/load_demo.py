@@ -27,7 +27,7 @@ ATTRIBUTION = (
     "Encoders', PolyAI), licensed CC BY 4.0: https://github.com/PolyAI-LDN/task-specific-datasets"
 )
 # Parts that other areas add after capture's own, each called as part(project=project) in its own transaction.
-EXTRA_PARTS = ("feedback.services.demo_reviews.demo_reviews_load",)
+EXTRA_PARTS = ("feedback.services.demo_reviews.demo_reviews_load", "examples_lib.services.demo.demo_golden_load")
 INTERACTIONS = 2000
 BATCH = 1000
 MODELS = ("gpt-4o-mini", "claude-haiku")
