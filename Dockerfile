@@ -15,4 +15,4 @@ RUN DJANGO_SECRET_KEY=build DATABASE_URL=postgresql://build@localhost/build pyth
     && useradd --create-home goldloop && chown -R goldloop /app
 USER goldloop
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

@@ -1,11 +1,13 @@
 """Capture throughput through the real HTTP stack: gunicorn + Django + PostgreSQL, client on the same machine.
 
-    .venv/bin/python bench/ingest.py [--seconds 10] [--workers 2] [--threads 4]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--workers N] [--threads N] [--single-only]
 
 Creates (once) and migrates a separate database `goldloop_bench` on the same server as the dev database, makes a
-fresh project and key there, starts its own gunicorn on a free 127.0.0.1 port, and measures:
+fresh project and key there, starts its own gunicorn (config/gunicorn.py, as production) on a free 127.0.0.1 port,
+and measures:
   1. batched interactions (1,000 per request) and 2. batched feedback (1,000 per request), items/s;
-  3. single feedback posts from 8 concurrent keep-alive clients: requests/s, p50/p99 latency.
+  3. single feedback posts from 8 concurrent keep-alive connections (driven by 2 light raw-socket client
+     processes): requests/s, p50/p99 latency, and the CPU per request of gunicorn, PostgreSQL and the clients.
 It stops the gunicorn it started (by pid) and prints reference figures of other tools next to ours.
 Figures are indicative: the load generator shares the machine's cores with the server.
 """
@@ -16,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import runpy
 import shutil
 import signal
 import socket
@@ -72,11 +75,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict, port: int, workers: int, threads: int, worker_class: str, log) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", worker_class, "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning",
-    ]  # fmt: skip
+def start_gunicorn(env: dict, port: int, options: argparse.Namespace, log) -> subprocess.Popen:
+    """gunicorn as production runs it (config/gunicorn.py, access log included, to `log`), on a local port."""
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application",
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    for flag, value in (("--workers", options.workers), ("--threads", options.threads)):
+        if value is not None:
+            command += [flag, str(value)]
+    if options.worker_class is not None:
+        command += ["--worker-class", options.worker_class]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -91,6 +98,13 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int, worker_clas
             time.sleep(0.3)
     process.kill()
     sys.exit("gunicorn did not answer within 60 s.")
+
+
+def gunicorn_shape(options: argparse.Namespace) -> str:
+    """'2 gthread workers x 4 threads', as configured (config/gunicorn.py unless overridden)."""
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    workers, threads = options.workers or config["workers"], options.threads or config["threads"]
+    return f"{workers} {options.worker_class or config['worker_class']} workers x {threads} threads"
 
 
 # --- CPU accounting: the machine is shared, so we also report CPU time per item, which load does not change ---
@@ -146,28 +160,84 @@ def _post_all(port: int, key: str, path: str, bodies: list[bytes], expect: int, 
     queue.put((latencies, errors))
 
 
-def _single_client(port: int, key: str, interaction_ids: list[str], seconds: float, seed: int, queue) -> None:
-    rng = random.Random(seed)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    latencies, errors, n = [], 0, 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        n += 1
-        item = {"id": f"single-{seed}-{n}", "interaction_id": rng.choice(interaction_ids), "name": "thumbs",
+class _Connection:
+    """One keep-alive client connection of the one-at-a-time phase, always with one request in flight."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer, self.started = b"", 0.0
+
+    def response(self) -> int | None:
+        """The status once the whole response is in the buffer (which it then leaves empty), else None."""
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        head = self.buffer[:head_end].lower()
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0:
+            raise RuntimeError(f"a response without Content-Length: {self.buffer[:300]!r}")
+        line_end = head.find(b"\r\n", at + 2)
+        length = int(head[at + 17 : line_end if line_end > 0 else None])
+        if len(self.buffer) < head_end + 4 + length:
+            return None
+        status, self.buffer = int(self.buffer[9:12]), self.buffer[head_end + 4 + length :]
+        return status
+
+
+def _single_clients(port: int, key: str, interaction_ids: list[str], seconds: float, seeds: list[int], queue) -> None:
+    """Several keep-alive connections, each sending its next feedback as soon as the last one is answered.
+
+    Raw sockets and a selector rather than http.client: the load generator shares the two cores with the server, so
+    its own CPU per request (about a tenth of http.client's) is kept out of the server's way."""
+    import selectors
+
+    rng = random.Random(seeds[0])
+    selector = selectors.DefaultSelector()
+    head = f"POST /api/v1/feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
+    head += "Content-Type: application/json\r\nContent-Length: "
+    latencies, errors, sent = [], 0, 0
+
+    def send(conn: _Connection, seed: int) -> None:
+        nonlocal sent
+        sent += 1
+        item = {"id": f"single-{seed}-{sent}", "interaction_id": rng.choice(interaction_ids), "name": "thumbs",
                 "value": "down" if rng.random() < 0.15 else "up", "source": "end_user"}  # fmt: skip
         body = json.dumps(item).encode()
-        started = time.perf_counter()
-        conn.request("POST", "/api/v1/feedback", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        latencies.append(time.perf_counter() - started)
-        errors += response.status != 201
-    conn.close()
+        conn.started = time.perf_counter()
+        conn.sock.sendall(f"{head}{len(body)}\r\n\r\n".encode() + body)
+
+    for seed in seeds:
+        conn = _Connection(port)
+        selector.register(conn.sock, selectors.EVENT_READ, (conn, seed))
+        send(conn, seed)
+    deadline = time.perf_counter() + seconds
+    open_connections = len(seeds)
+    while open_connections:
+        for selected, _ in selector.select(timeout=30):
+            conn, seed = selected.data
+            data = conn.sock.recv(65536)
+            if not data:
+                raise RuntimeError("the server closed a keep-alive connection")
+            conn.buffer += data
+            status = conn.response()
+            if status is None:
+                continue
+            now = time.perf_counter()
+            latencies.append(now - conn.started)
+            errors += status != 201
+            if now < deadline:
+                send(conn, seed)
+            else:
+                selector.unregister(conn.sock)
+                conn.sock.close()
+                open_connections -= 1
     queue.put((latencies, errors))
 
 
-def run_parallel(target, args_per_client: list[tuple]) -> tuple[float, list[float], int]:
+def run_parallel(target, args_per_client: list[tuple]) -> tuple[float, list[float], int, float]:
+    """Runs the clients; returns the elapsed time, the latencies, the errors and the clients' CPU seconds."""
+    children = os.times()
     queue = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=target, args=(*args, queue)) for args in args_per_client]
     started = time.perf_counter()
@@ -178,7 +248,9 @@ def run_parallel(target, args_per_client: list[tuple]) -> tuple[float, list[floa
     for process in processes:
         process.join()
     latencies = [lat for lats, _ in results for lat in lats]
-    return elapsed, latencies, sum(errors for _, errors in results)
+    after = os.times()
+    client_cpu = after.children_user + after.children_system - children.children_user - children.children_system
+    return elapsed, latencies, sum(errors for _, errors in results), client_cpu
 
 
 def interaction_items(run: str, count: int) -> list[dict]:
@@ -234,14 +306,16 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread", help="gthread keeps connections alive; sync does not.")
+    parser.add_argument("--workers", type=int, help="Default: config/gunicorn.py's (one per core).")
+    parser.add_argument("--threads", type=int, help="Default: config/gunicorn.py's.")
+    parser.add_argument("--worker-class", help="Default: config/gunicorn.py's gthread (sync closes connections).")
     parser.add_argument("--interactions", type=int, default=20_000)
     parser.add_argument("--feedback", type=int, default=60_000)
     parser.add_argument("--batch-clients", type=int, default=3)
-    parser.add_argument("--single-clients", type=int, default=8)
+    parser.add_argument("--single-clients", type=int, default=8, help="Concurrent one-at-a-time connections.")
+    parser.add_argument("--client-processes", type=int, default=2, help="Processes that drive those connections.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Duration of the one-at-a-time phase.")
+    parser.add_argument("--single-only", action="store_true", help="Skip the batched phases (but load their data).")
     options = parser.parse_args()
 
     url = bench_database_url(os.environ.get("DATABASE_URL") or dev_database_url())
@@ -263,9 +337,8 @@ def main() -> None:
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"{run}-gunicorn.log"
     with open(log_path, "w") as log:
-        server = start_gunicorn(env, port, options.workers, options.threads, options.worker_class, log)
-    workers = f"{options.workers} {options.worker_class} workers x {options.threads} threads"
-    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {workers}")
+        server = start_gunicorn(env, port, options, log)
+    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {gunicorn_shape(options)}")
     try:
         rng = random.Random(7)
         interactions = interaction_items(run, options.interactions)
@@ -273,10 +346,12 @@ def main() -> None:
         feedback = feedback_items(run, ids, options.feedback, rng)
         figures = []
         for label, kind, items in (("interactions", "interactions", interactions), ("feedback", "feedback", feedback)):
+            if options.single_only and kind == "feedback":
+                continue
             bodies = batches(kind, items)
             per_client = [(port, key, "/api/v1/ingest", part, 207) for part in split(bodies, options.batch_clients)]
             before = cpu_snapshot(server.pid)
-            elapsed, latencies, errors = run_parallel(_post_all, per_client)
+            elapsed, latencies, errors, _ = run_parallel(_post_all, per_client)
             cpu = cpu_used(before, cpu_snapshot(server.pid))
             rate = len(items) / elapsed
             figures.append((f"batched {label} (1,000 per request, {options.batch_clients} clients)", f"{rate:,.0f} /s"))
@@ -286,16 +361,17 @@ def main() -> None:
                 f"{cpu_line(cpu, len(items), 'item')}",
                 flush=True,
             )
-        per_client = [(port, key, ids, options.seconds, seed) for seed in range(options.single_clients)]
+        seeds = split(list(range(options.single_clients)), options.client_processes)
+        per_client = [(port, key, ids, options.seconds, part) for part in seeds if part]
         before = cpu_snapshot(server.pid)
-        elapsed, latencies, errors = run_parallel(_single_client, per_client)
+        elapsed, latencies, errors, client_cpu = run_parallel(_single_clients, per_client)
         cpu = cpu_used(before, cpu_snapshot(server.pid))
         rate = len(latencies) / elapsed
         print(
             f"one at a time ({options.single_clients} clients, keep-alive): {len(latencies):,} requests in "
             f"{elapsed:.1f} s = {rate:,.0f} requests/s; p50 {pct(latencies, 0.5):.1f} ms, "
             f"p99 {pct(latencies, 0.99):.1f} ms; mean {statistics.mean(latencies) * 1000:.1f} ms; errors {errors}; "
-            f"{cpu_line(cpu, len(latencies), 'request')}"
+            f"{cpu_line(cpu, len(latencies), 'request')}; the clients {client_cpu * 1000 / len(latencies):.3f} ms"
         )
         figures.append((f"one at a time ({options.single_clients} clients)", f"{rate:,.0f} /s"))
         print("\nfigure                                                       rate")

@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+import core.broker  # noqa: F401  (registers the atomicfs:// transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("goldloop")

@@ -75,6 +75,15 @@ import dj_database_url  # noqa: E402
 
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
 DATABASES["default"].setdefault("TEST", {})
+# Server-side prepared statements only where the code asks for them (prepare=True: the API key lookup and the
+# capture inserts; Django's own queries bind client-side and are never prepared; the huge threshold keeps psycopg
+# from preparing anything else by itself), run with their generic plan: left to choose, PostgreSQL re-plans the
+# array-parameter capture inserts on every execution, which cost more than running them. Turn off behind a
+# connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["prepare_threshold"] = 2**31 - 1
+    _options["options"] = f"{_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 if env("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = env("TEST_DATABASE_NAME")
 
@@ -100,12 +109,12 @@ API_MAX_BATCH_ITEMS = env_int("API_MAX_BATCH_ITEMS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES + 1024 * 1024
 
 # --- Celery --------------------------------------------------------------------------------------------------------
-# Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport, which needs no server and still
-# works across processes, so a real worker runs everywhere.
+# Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport (core/broker.py: atomicfs://, whose
+# messages appear whole), which needs no server and still works across processes, so a real worker runs everywhere.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_FILESYSTEM_BROKER_DIR = BASE_DIR / "var" / "broker"
 if CELERY_BROKER_URL is None:
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "atomicfs://"
     broker_dir = env("CELERY_FILESYSTEM_BROKER_DIR")
     if broker_dir:
         CELERY_FILESYSTEM_BROKER_DIR = Path(broker_dir)
@@ -178,6 +187,8 @@ EMBEDDER_TORCH_THREADS = env_int("EMBEDDER_TORCH_THREADS", 0)
 # What is embedded for a failure. Placeholders: {user} (last user message, or the input string), {output},
 # {comment} and {correction} (of its latest negative feedback). A line whose placeholders are all empty is dropped.
 EMBEDDING_TEXT_TEMPLATE = env("EMBEDDING_TEXT_TEMPLATE", "user: {user}\nfeedback: {comment}\ncorrection: {correction}")
+# Failures written per INSERT while the model encodes the next chunk (rounded to whole model batches).
+EMBEDDING_CHUNK_SIZE = env_int("EMBEDDING_CHUNK_SIZE", 128)
 # Failures embedded per batch by the sweep and by reclustering.
 EMBEDDING_SWEEP_BATCH = env_int("EMBEDDING_SWEEP_BATCH", 256)
 
@@ -214,6 +225,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # One hand-written query per request (same rules as selectors/api_keys.py; see bench/ingest.py).
 API_KEY_RESOLVER = "feedback.selectors.api_key_lookup.api_key_resolve"
+# Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
+# worker within this delay (0: every request queries the key).
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 DASHBOARD_PANELS = [
     "examples_lib.selectors.dashboard_golden_sets"
 ]  # extra panels, named so feedback never imports examples_lib

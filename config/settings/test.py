@@ -12,3 +12,5 @@ from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests revoke a key and use it at once; tests/feedback/test_capture_key_cache.py covers the cache itself.
+API_KEY_CACHE_SECONDS = 0

@@ -1,24 +1,30 @@
 """Failure clustering: kNN graph + UMAP-style fuzzy weights + Leiden, pure numpy/igraph (no Django).
 
-Why this design (measured on banking77 with all-MiniLM-L6-v2, see bench/_cluster_research.py):
+Why this design (measured on banking77 with all-MiniLM-L6-v2, see bench/cluster_research.py):
 - Graph communities beat centroid methods here (KMeans told the true k: ARI 0.50; ours ~0.60 without k).
 - UMAP-style local scaling of kNN similarities makes dense and sparse intents comparable.
-- Leiden (C implementation) instead of networkx Louvain: better partitions and 100k nodes in seconds.
+- Leiden (igraph's C implementation): good partitions, 100k nodes in about a second per resolution.
+- The resolution is chosen per data set: modularity's resolution fixes how many communities come out
+  (no single value suits 3 groups and 300), so a sweep keeps the partition with the best silhouette.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import igraph as ig
-import leidenalg as la
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from feedback.clustering.resolution import RESOLUTIONS, SILHOUETTE_SAMPLE, choose, silhouette
+
 EXACT_KNN_MAX_N = 20_000  # above this an exact n x n matmul costs >10 s on 2 cores; use IVF search
-RESOLUTION = 8.0  # RB-modularity resolution; stable optimum region (6-11) on 1k/3k samples
+LEIDEN_RESTARTS = 4  # at the chosen resolution: Leiden's result varies by seed (ARI +-0.005 on banking77)
+SWEEP_MAX_N = 20_000  # above this the resolution is chosen on a random sample of SWEEP_SAMPLE points
+SWEEP_SAMPLE = 10_000
 MIN_CLUSTER_SIZE = 3  # a "cluster" of 1-2 failures is not a pattern worth a label
 MERGE_LINK = 0.25  # re-join two communities if >=25% of the smaller one's edge weight links them
 MAX_UNCLUSTERED = 0.10  # never leave more than this share of points unclustered
@@ -87,43 +93,53 @@ def knn(x: np.ndarray, k: int, seed: int = 0, block: int = 2048) -> tuple[np.nda
     return idx, sims
 
 
-def fuzzy_graph(idx: np.ndarray, sims: np.ndarray) -> ig.Graph:
+def fuzzy_graph(idx: np.ndarray, sims: np.ndarray) -> tuple[ig.Graph, sp.csr_matrix]:
     """UMAP-style weights: exp(-(rho_i - s_ij)/sigma_i), rho = nearest sim, sigma = local spread.
 
     Local scaling makes a point's nearest neighbour weight 1 whatever the local density; the
-    fuzzy union a+b-ab symmetrises (edge kept if either side lists it).
+    fuzzy union a+b-ab symmetrises (edge kept if either side lists it). Returns the graph and its
+    symmetric weighted adjacency matrix.
     """
     n, k = idx.shape
     rho = sims[:, :1]
     sigma = np.maximum((sims[:, :1] - sims[:, -1:]) / np.log2(k), 1e-3)
     w = np.exp(-np.maximum(rho - sims, 0) / sigma).ravel()
     a = sp.csr_matrix((w, (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
-    a = a + a.T - a.multiply(a.T)
-    a = sp.triu(a, 1).tocoo()
-    return ig.Graph(n=n, edges=np.column_stack([a.row, a.col]).tolist(), edge_attrs={"weight": a.data})
+    a = (a + a.T - a.multiply(a.T)).tocsr()
+    a = (a - sp.diags(a.diagonal())).tocsr()  # IVF padding points at the row itself
+    a.eliminate_zeros()
+    u = sp.triu(a, 1).tocoo()
+    return ig.Graph(n=n, edges=np.column_stack([u.row, u.col]).tolist(), edge_attrs={"weight": u.data}), a
 
 
-def resolution_for(n: int) -> float:
-    # RB modularity cannot keep a cluster larger than ~n/resolution (null-model term), so a small
-    # batch would be shattered: keep that cap >= 32 points by lowering the resolution for n < 256.
-    return float(np.clip(n / 32, 1.0, RESOLUTION))
+def leiden(g: ig.Graph, resolution: float, seed: int, restarts: int = 1) -> np.ndarray:
+    """Modularity communities at `resolution` (Leiden, iterated until stable), the best of `restarts`
+    runs (seeds seed, seed+1, ...) by modularity; same seed, same partition."""
+    best, best_q = None, -np.inf
+    for s in range(seed, seed + restarts):
+        ig.set_random_number_generator(random.Random(s))  # igraph draws from a process-wide generator
+        try:
+            part = g.community_leiden(
+                objective_function="modularity", weights="weight", resolution=resolution, n_iterations=-1
+            )
+        finally:
+            ig.set_random_number_generator(random)
+        q = g.modularity(part.membership, weights="weight", resolution=resolution)
+        if q > best_q:
+            best, best_q = part.membership, q
+    return np.asarray(best)
 
 
-def _merge_linked(g: ig.Graph, lab: np.ndarray, tau: float) -> np.ndarray:
-    """Undo splits of one big, well-connected group (the ~n/resolution cap above, e.g. one dominant
-    failure type): merge community pairs where a share >= tau of the smaller one's weight is shared.
-    On banking77 no pair reaches 0.25, i.e. this never merges genuinely distinct intents there."""
-    e = np.asarray(g.get_edgelist())
-    if not len(e):
-        return lab
-    w = np.asarray(g.es["weight"])
-    deg = np.asarray(g.strength(weights="weight"))
+def _merge_linked(adj: sp.csr_matrix, lab: np.ndarray, tau: float) -> np.ndarray:
+    """Undo splits of one well-connected group: merge community pairs where a share >= tau of the
+    smaller one's edge weight links them (e.g. a dominant failure type cut by the modularity null model).
+    On banking77 no pair of distinct intents reaches 0.25."""
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    n = len(lab)
     while True:
         kc = int(lab.max()) + 1
-        a, b = lab[e[:, 0]], lab[e[:, 1]]
-        m = a != b
-        c = sp.coo_matrix((w[m], (a[m], b[m])), shape=(kc, kc)).tocsr()
-        c = (c + c.T).tocoo()
+        onehot = sp.csr_matrix((np.ones(n), (np.arange(n), lab)), shape=(n, kc))
+        c = sp.triu(onehot.T @ adj @ onehot, 1).tocoo()  # weight between communities a < b
         vol = np.bincount(lab, deg, kc)
         share = c.data / np.maximum(np.minimum(vol[c.row], vol[c.col]), 1e-12)
         if not len(share) or share.max() < tau:
@@ -139,23 +155,40 @@ def _merge_linked(g: ig.Graph, lab: np.ndarray, tau: float) -> np.ndarray:
         lab = np.unique(target[lab], return_inverse=True)[1]
 
 
-def _postprocess(g: ig.Graph, lab: np.ndarray, min_size: int, max_unclustered: float) -> np.ndarray:
+def _postprocess(adj: sp.csr_matrix, lab: np.ndarray, min_size: int, max_unclustered: float) -> np.ndarray:
     """Dissolve tiny communities: move each member to the cluster holding most of its edge weight,
     or leave it unclustered if it is not attached to any (capped at max_unclustered)."""
     n = len(lab)
     sizes = np.bincount(lab)
     tiny = sizes[lab] < min_size
     lab = np.where(tiny, -1, lab)
-    adj = g.get_adjacency_sparse(attribute="weight").tocsr()
     for i in np.flatnonzero(tiny):
-        row = adj[i]
-        nb, w = row.indices, row.data
+        nb, w = adj.indices[adj.indptr[i] : adj.indptr[i + 1]], adj.data[adj.indptr[i] : adj.indptr[i + 1]]
         ok = lab[nb] >= 0
         if ok.any():
             tot = np.bincount(lab[nb[ok]], w[ok])
             if tot.max() >= 0.5 * w.sum() or (lab < 0).sum() > max_unclustered * n:
                 lab[i] = int(np.argmax(tot))
     return np.unique(lab, return_inverse=True)[1] - (1 if (lab < 0).any() else 0)
+
+
+def partition(g: ig.Graph, adj: sp.csr_matrix, resolution: float, seed: int, restarts: int = 1) -> np.ndarray:
+    """Leiden at one resolution, then re-merge and tiny-cluster dissolving: the labels a run would keep."""
+    lab = _merge_linked(adj, leiden(g, resolution, seed, restarts), MERGE_LINK)
+    return _postprocess(adj, lab, MIN_CLUSTER_SIZE, MAX_UNCLUSTERED)
+
+
+def sweep_resolutions(
+    x: np.ndarray, g: ig.Graph, adj: sp.csr_matrix, seed: int, report: Callable[[float], None]
+) -> tuple[int, list[tuple[float, int, float]]]:
+    """Partition at each of RESOLUTIONS, score each by silhouette: (chosen index, [(res, clusters, score)])."""
+    sample = np.random.default_rng(seed).choice(len(x), min(len(x), SILHOUETTE_SAMPLE), replace=False)
+    sweep = []
+    for i, res in enumerate(RESOLUTIONS):
+        lab = partition(g, adj, res, seed)
+        sweep.append((res, int(lab.max()) + 1, silhouette(x, lab, sample)))
+        report((i + 1) / len(RESOLUTIONS))
+    return choose([s for _r, _c, s in sweep], [c for _r, c, _s in sweep]), sweep
 
 
 def cluster_embeddings(
@@ -165,29 +198,32 @@ def cluster_embeddings(
     report = progress or (lambda _f: None)
     x = np.array(embeddings, dtype=np.float32, copy=True)  # never normalise the caller's array
     n = len(x)
-    params: dict = {"n": n, "seed": seed, "method": "knn-fuzzy-leiden"}
+    params: dict = {"n": n, "seed": seed, "method": "knn-fuzzy-leiden-silhouette"}
     if n < MIN_CLUSTER_SIZE:
         return ClusteringResult(np.full(n, -1), np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), params)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    k, res = min(choose_k(n), n - 1), resolution_for(n)
-    params.update(
-        k=k, resolution=res, merge_link=MERGE_LINK, min_cluster_size=MIN_CLUSTER_SIZE, exact_knn=n <= EXACT_KNN_MAX_N
-    )
+    k = min(choose_k(n), n - 1)
+    params.update(k=k, merge_link=MERGE_LINK, min_cluster_size=MIN_CLUSTER_SIZE, exact_knn=n <= EXACT_KNN_MAX_N)
     report(0.0)
-    idx, sims = knn(x, k, seed=seed)
-    report(0.5)
-    g = fuzzy_graph(idx, sims)
-    part = la.find_partition(
-        g,
-        la.RBConfigurationVertexPartition,
-        weights="weight",
-        resolution_parameter=res,
-        seed=seed,
-        n_iterations=-1,  # iterate until stable: deterministic and well converged
+    if n <= SWEEP_MAX_N:
+        g, adj = fuzzy_graph(*knn(x, k, seed=seed))
+        report(0.4)
+        best, sweep = sweep_resolutions(x, g, adj, seed, lambda f: report(0.4 + 0.5 * f))
+        restarts = LEIDEN_RESTARTS
+    else:
+        # Choose the resolution on a random sample (its own kNN graph): modularity's resolution is
+        # relative to the graph's total weight, so it carries over to the whole set drawn alike.
+        xs = x[np.sort(np.random.default_rng(seed).choice(n, SWEEP_SAMPLE, replace=False))]
+        best, sweep = sweep_resolutions(xs, *fuzzy_graph(*knn(xs, k, seed=seed)), seed, lambda f: report(0.3 * f))
+        g, adj = fuzzy_graph(*knn(x, k, seed=seed))
+        report(0.8)
+        restarts = 1  # one Leiden run on 100k points costs seconds
+    lab = partition(g, adj, sweep[best][0], seed, restarts)
+    params.update(
+        resolution=round(sweep[best][0], 3),
+        silhouette=round(sweep[best][2], 4),
+        sweep=[[round(r, 3), c, round(s, 4)] for r, c, s in sweep],
     )
-    report(0.85)
-    lab = _merge_linked(g, np.asarray(part.membership), MERGE_LINK)
-    lab = _postprocess(g, lab, MIN_CLUSTER_SIZE, MAX_UNCLUSTERED)
     kc = int(lab.max()) + 1
     cent = np.zeros((kc, x.shape[1]), np.float32)
     np.add.at(cent, lab[lab >= 0], x[lab >= 0])

@@ -1,19 +1,26 @@
-"""The API key lookup of every request, in one hand-written query (settings.API_KEY_RESOLVER).
+"""The API key lookup of every request (settings.API_KEY_RESOLVER): one hand-written query, its answer kept briefly.
 
 Same answer as selectors/api_keys.api_key_resolve (an active key with its project, or None; last_used_at written
-at most once a minute), without compiling an ORM query on each request: profiling the capture endpoints showed
-the compiled lookup to be about half of the Python time of a single-feedback request. No caching, so a revoked
-key is refused from its next request.
+at most once a minute), without compiling an ORM query on each request. A key found active is remembered by this
+process for settings.API_KEY_CACHE_SECONDS (5 s by default) and answered from memory meanwhile: a revoked key is
+refused by every worker within that many seconds (at once with 0). Unknown and revoked keys are never remembered,
+so a new key works at once and a guessed key always costs a query. Each request gets its own model instances.
 """
 
+import time
 from functools import cache
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ApiKey, Project
 from feedback.selectors.api_keys import _LAST_USED_RESOLUTION_SECONDS, api_key_hash
+
+# sha256 of the raw key -> (time.monotonic() until which the row may be served, the row of _query()).
+_remembered: dict[str, tuple[float, tuple]] = {}
+_REMEMBERED_MAX = 10_000
 
 
 @cache
@@ -31,20 +38,42 @@ def _query() -> tuple[str, list[str], list[str]]:
     return sql, key_fields, project_fields
 
 
-def api_key_resolve(raw_key: str) -> ApiKey | None:
-    """The active key for a raw bearer token, with its project loaded, or None."""
-    sql, key_fields, project_fields = _query()
+def _fetch(raw_key: str, secret_hash: str) -> tuple | None:
+    sql, _, _ = _query()
     connection.ensure_connection()
     # A server-side prepared statement: planned once per connection rather than on every request.
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, [raw_key[:12], api_key_hash(raw_key)], prepare=True)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    api_key = ApiKey.from_db(connection.alias, key_fields, row[: len(key_fields)])
+        cursor.execute(sql, [raw_key[:12], secret_hash], prepare=True)
+        return cursor.fetchone()
+
+
+def api_key_resolve(raw_key: str) -> ApiKey | None:
+    """The active key for a raw bearer token, with its project loaded, or None."""
+    secret_hash = api_key_hash(raw_key)
+    ttl = settings.API_KEY_CACHE_SECONDS
+    remembered = _remembered.get(secret_hash) if ttl > 0 else None
+    if remembered is not None and remembered[0] > time.monotonic():
+        row = remembered[1]
+    else:
+        row = _fetch(raw_key, secret_hash)
+        if row is None:
+            _remembered.pop(secret_hash, None)
+            return None
+        if ttl > 0:
+            if len(_remembered) >= _REMEMBERED_MAX:
+                _remembered.clear()
+            _remembered[secret_hash] = (time.monotonic() + ttl, row)
+    _, key_fields, project_fields = _query()
+    # Fresh instances (and a fresh scopes list) for each request, so no request sees another one's changes.
+    key_values = [list(value) if isinstance(value, list) else value for value in row[: len(key_fields)]]
+    api_key = ApiKey.from_db(connection.alias, key_fields, key_values)
     api_key.project = Project.from_db(connection.alias, project_fields, row[len(key_fields) :])
     now = timezone.now()
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+        if ttl > 0 and secret_hash in _remembered:
+            expires, _ = _remembered[secret_hash]
+            position = key_fields.index("last_used_at")
+            _remembered[secret_hash] = (expires, (*row[:position], now, *row[position + 1 :]))
     return api_key

@@ -1,6 +1,8 @@
 """The set-based statements of capture (services/capture.py): one INSERT ... SELECT FROM unnest(...) per batch.
 
-Each runs as a server-side prepared statement on Django's connection, inside the caller's transaction.
+Each runs as a server-side prepared statement on Django's connection, inside the caller's transaction. A batch of
+one row (every single-item request) reads its row from VALUES (...) with one parameter per column instead: the same
+statement otherwise, without adapting a dozen one-element arrays on each request.
 """
 
 from functools import cache
@@ -35,6 +37,20 @@ def _constant_columns(model) -> tuple[list[str], list[Any]]:
     return columns, values
 
 
+def _rows_source(types: tuple[str, ...], *, single: bool) -> str:
+    """The FROM item that yields the rows: unnest of one array per column, or VALUES of one row."""
+    if single:
+        return "(VALUES ({}))".format(", ".join(f"%s::{t}" for t in types))
+    return "unnest({})".format(", ".join(f"%s::{t}[]" for t in types))
+
+
+def _row_params(rows: list, slots: tuple[str, ...]) -> list:
+    """The parameters for _rows_source: the one row's values, or one list per column."""
+    if len(rows) == 1:
+        return [getattr(rows[0], name) for name in slots]
+    return [[getattr(r, name) for r in rows] for name in slots]
+
+
 def _fetchall_prepared(sql: str, params: list) -> list[tuple]:
     """Run one of the capture statements as a server-side prepared statement on Django's connection (and in its
     transaction). Planning these statements costs more than running them for a few rows; prepared, each
@@ -45,29 +61,37 @@ def _fetchall_prepared(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def interactions_insert(project_id: int, rows: list[InteractionRow]) -> dict[str, int]:
+# The SQL types of the row fields, in the order of their dataclass (which _row_params follows).
+_INTERACTION_TYPES = ("text", "text", "text", "text", "text", "text", "text", "timestamptz", "text")
+_FEEDBACK_TYPES = ("text",) * 4 + ("float8",) + ("text",) * 6 + ("timestamptz", "text")
+
+
+@cache
+def _interactions_sql(single: bool) -> str:
     extra_columns, extra_values = _constant_columns(Interaction)
     extra_sql = "".join(f", {c}" for c in extra_columns)
     extra_params = "".join(", %s" for _ in extra_values)
-    sql = f"""
+    return f"""
         INSERT INTO feedback_interaction (project_id, external_id, input, output, model, prompt_version, trace_id,
                                           metadata, occurred_at, created_at, content_hash{extra_sql})
         SELECT %s, t.external_id, t.input::jsonb, t.output::jsonb, t.model, t.prompt_version, t.trace_id,
                t.metadata::jsonb, coalesce(t.occurred_at, now()), now(), t.content_hash{extra_params}
-        FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                    %s::timestamptz[], %s::text[])
+        FROM {_rows_source(_INTERACTION_TYPES, single=single)}
              AS t(external_id, input, output, model, prompt_version, trace_id, metadata, occurred_at, content_hash)
         ORDER BY t.external_id
         ON CONFLICT (project_id, external_id) DO NOTHING
         RETURNING external_id, id
     """
-    columns = [[getattr(r, name) for r in rows] for name in InteractionRow.__slots__]
-    return dict(_fetchall_prepared(sql, [project_id, *extra_values, *columns]))
 
 
-def feedback_insert(project_id: int, rows: list[FeedbackRow]) -> tuple[dict[str, tuple[int, bool]], list[int]]:
-    """Insert new feedback and add it to its interactions' counters, in one statement; returns the inserted
-    {external_id: (interaction pk, is_negative)} and the interactions that became failures."""
+def interactions_insert(project_id: int, rows: list[InteractionRow]) -> dict[str, int]:
+    _, extra_values = _constant_columns(Interaction)
+    sql = _interactions_sql(len(rows) == 1)
+    return dict(_fetchall_prepared(sql, [project_id, *extra_values, *_row_params(rows, InteractionRow.__slots__)]))
+
+
+@cache
+def _feedback_sql(single: bool) -> str:
     extra_columns, extra_values = _constant_columns(Feedback)
     extra_sql = "".join(f", {c}" for c in extra_columns)
     extra_params = "".join(", %s" for _ in extra_values)
@@ -77,7 +101,7 @@ def feedback_insert(project_id: int, rows: list[FeedbackRow]) -> tuple[dict[str,
     # transaction that committed meanwhile. The rows are locked in id order first, so that concurrent batches
     # never deadlock. An interaction BECAME a failure when all its negative feedback is new and its latest review
     # did not already make it one (the invariant interactions_refresh_state maintains).
-    sql = f"""
+    return f"""
         WITH ins AS (
             INSERT INTO feedback_feedback (project_id, interaction_id, external_id, name, data_type, value_number,
                                            value_string, comment, correction, source, author, metadata, is_negative,
@@ -87,8 +111,7 @@ def feedback_insert(project_id: int, rows: list[FeedbackRow]) -> tuple[dict[str,
                    coalesce(t.name = 'thumbs' AND t.value_number = 0, false)
                        OR coalesce(t.value_number < st.threshold, false) OR t.correction IS NOT NULL,
                    t.content_hash, coalesce(t.created_at, now()){extra_params}
-            FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::text[],
-                        %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[])
+            FROM {_rows_source(_FEEDBACK_TYPES, single=single)}
                  AS t(external_id, interaction_external_id, name, data_type, value_number, value_string, comment,
                       correction, source, author, metadata, created_at, content_hash)
             -- One lookup per row by the unique index (external_id, project_id): "+ 0" keeps the indexes that lead
@@ -128,11 +151,16 @@ def feedback_insert(project_id: int, rows: list[FeedbackRow]) -> tuple[dict[str,
         UNION ALL
         SELECT NULL, upd.id, NULL FROM upd WHERE upd.became_failure
     """
-    columns = [[getattr(r, name) for r in rows] for name in FeedbackRow.__slots__]
+
+
+def feedback_insert(project_id: int, rows: list[FeedbackRow]) -> tuple[dict[str, tuple[int, bool]], list[int]]:
+    """Insert new feedback and add it to its interactions' counters, in one statement; returns the inserted
+    {external_id: (interaction pk, is_negative)} and the interactions that became failures."""
+    _, extra_values = _constant_columns(Feedback)
+    sql = _feedback_sql(len(rows) == 1)
+    params = [project_id, *extra_values, *_row_params(rows, FeedbackRow.__slots__), project_id, project_id]
     inserted, became = {}, []
-    for external_id, pk, negative in _fetchall_prepared(
-        sql, [project_id, *extra_values, *columns, project_id, project_id]
-    ):
+    for external_id, pk, negative in _fetchall_prepared(sql, params):
         if external_id is None:
             became.append(pk)
         else:

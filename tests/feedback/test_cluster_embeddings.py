@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.embedder import embedder_name, get_model
+from core.embedder import embed_texts, embedder_name, get_model
 from feedback.models import Embedding
 from feedback.services.embeddings import (
     embedding_text,
@@ -71,3 +71,17 @@ def test_the_sweep_embeds_what_was_missed(db, project):
     assert embeddings_sweep(batch_size=1) == 2
     assert embeddings_sweep() == 0
     assert Embedding.objects.filter(interaction__in=missed).count() == 3
+
+
+def test_chunked_encoding_stores_each_failure_its_own_vector(db, project, settings):
+    # Chunks of two texts: the model encodes the next chunk while this one is written, and the texts are reordered
+    # longest first on the way, so a vector that landed on the wrong row would show here.
+    settings.EMBEDDER_BATCH_SIZE, settings.EMBEDDING_CHUNK_SIZE = 2, 2
+    questions = ["Card?", "Where is my parcel, it has been two weeks", "Refund please", "How do I reset my PIN code?"]
+    failures = [FailureFactory(project=project, input=question) for question in questions]
+
+    assert embeddings_compute(interaction_ids=[f.pk for f in failures]) == sorted(f.pk for f in failures)
+    rows = {row.interaction_id: row for row in Embedding.objects.filter(project=project)}
+    expected = embed_texts([rows[f.pk].text for f in failures])
+    for failure, vector in zip(failures, expected, strict=True):
+        assert np.allclose(rows[failure.pk].vector, vector, atol=1e-4)
