@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "goldloop_bench_cluster"
-DATA = Path("/work/shared/data/banking77/test.csv")
+DATA = ROOT.parent / "shared" / "data" / "banking77" / "test.csv"  # ../shared beside the checkout
 SYNTHETIC = 100_000
 WARM_UP = 64  # texts embedded before timing, in this process and on the worker alike
 REFERENCE = [

@@ -29,7 +29,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path("/work/shared/data/banking77")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77"  # ../shared beside the checkout
 CACHE = Path("/tmp/goldloop_cluster_research")
 GENERIC_OUTPUT = "I'm sorry, I can't help with that. Please contact our support team."
 TEMPLATES = {  # what text to embed for a failure (input, constant generic output)
