@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdmin
 from examples_lib.admin.datasets import short_text
 from examples_lib.exports import FORMATS, export_stream
 from examples_lib.models import DatasetVersion, VersionTag
@@ -15,7 +16,7 @@ from examples_lib.services.versions import RESERVED_TAGS
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(admin.ModelAdmin):
+class DatasetVersionAdmin(ReadOnlyAdmin):  # frozen: freeze from the dataset page
     list_display = (
         "__str__",
         "dataset",
@@ -48,16 +49,6 @@ class DatasetVersionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
-
-    # Frozen: no one adds here (freeze from the dataset page), changes or deletes, not even a superuser.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="tags")
     def tag_names(self, obj):

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from feedback.admin.projects import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from feedback.models import Feedback, Interaction
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from core.admin import ReadOnlyAdmin
 from feedback.admin import review_page
 from feedback.admin.review_filters import (
     ClaimFilter,
@@ -104,7 +105,7 @@ def set_category(modeladmin, request, queryset):
 
 
 @admin.register(ReviewItem)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(ReadOnlyAdmin):
     list_display = (
         "review_link",
         "project",
@@ -153,16 +154,6 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         return search_queue(queryset, search_term.strip()), False
-
-    # SMEs work through the review page; the raw interaction is never edited or deleted from the queue.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request) -> bool:
         return request.user.has_perm("feedback.add_review")

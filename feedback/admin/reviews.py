@@ -4,6 +4,7 @@ an audit trail must stay true."""
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ReadOnlyAdmin
 from feedback.models import ClaimEvent, ErrorCategory, Review
 from feedback.services.reviews import review_supersede
 
@@ -18,17 +19,6 @@ class ErrorCategoryAdmin(admin.ModelAdmin):
     list_select_related = ("project",)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.action(description="Withdraw selected verdicts (supersede)", permissions=["withdraw"])
 def withdraw(modeladmin, request, queryset):
     for review in queryset.filter(superseded_at__isnull=True):
@@ -39,7 +29,7 @@ def withdraw(modeladmin, request, queryset):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin, _ReadOnly):
+class ReviewAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     """Verdicts are made on the review page; here they are read, and withdrawn by who may change them."""
 
     list_display = (
@@ -68,7 +58,7 @@ class ReviewAdmin(SimpleHistoryAdmin, _ReadOnly):
 
 
 @admin.register(HistoricalReview)
-class ReviewHistoryAdmin(_ReadOnly):
+class ReviewHistoryAdmin(ReadOnlyAdmin):
     """The audit log of verdicts: every creation and change, with who and when."""
 
     list_display = (
@@ -87,7 +77,7 @@ class ReviewHistoryAdmin(_ReadOnly):
 
 
 @admin.register(ClaimEvent)
-class ClaimEventAdmin(_ReadOnly):
+class ClaimEventAdmin(ReadOnlyAdmin):
     """The audit log of claims."""
 
     list_display = ("created_at", "user", "action", "interaction", "expires_at")
