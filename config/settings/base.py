@@ -223,7 +223,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# One hand-written query per request (same rules as selectors/api_keys.py; see bench/ingest.py).
+# One prepared statement per request, its answer kept API_KEY_CACHE_SECONDS (see bench/ingest.py).
 API_KEY_RESOLVER = "feedback.selectors.api_key_lookup.api_key_resolve"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).

@@ -1,7 +1,7 @@
 """The API key lookup of every request (settings.API_KEY_RESOLVER): one hand-written query, its answer kept briefly.
 
-Same answer as selectors/api_keys.api_key_resolve (an active key with its project, or None; last_used_at written
-at most once a minute), without compiling an ORM query on each request. A key found active is remembered by this
+An active key with its project, or None; last_used_at written at most once a minute. One prepared statement
+rather than an ORM query compiled on each request. A key found active is remembered by this
 process for settings.API_KEY_CACHE_SECONDS (5 s by default) and answered from memory meanwhile: a revoked key is
 refused by every worker within that many seconds (at once with 0). Unknown and revoked keys are never remembered,
 so a new key works at once and a guessed key always costs a query. Each request gets its own model instances.
@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import ApiKey, Project
-from feedback.selectors.api_keys import _LAST_USED_RESOLUTION_SECONDS, api_key_hash
+from feedback.selectors.api_keys import LAST_USED_RESOLUTION_SECONDS, api_key_hash
 
 # sha256 of the raw key -> (time.monotonic() until which the row may be served, the row of _query()).
 _remembered: dict[str, tuple[float, tuple]] = {}
@@ -69,7 +69,7 @@ def api_key_resolve(raw_key: str) -> ApiKey | None:
     api_key = ApiKey.from_db(connection.alias, key_fields, key_values)
     api_key.project = Project.from_db(connection.alias, project_fields, row[len(key_fields) :])
     now = timezone.now()
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
         if ttl > 0 and secret_hash in _remembered:
