@@ -8,6 +8,7 @@ value. Chosen by measuring capture one request at a time (bench/ingest.py, READM
   (commits are durable) while another runs Python; more processes than cores only add context switches, more
   threads only GIL contention. Each thread keeps its own database connection (CONN_MAX_AGE), so workers x threads
   must stay well under PostgreSQL's max_connections (100 by default) together with the Celery workers.
+- HTTP parsing by gunicorn_h1c (C, picohttpparser) when installed, as requirements/base.txt does.
 - timeouts: a worker stuck longer than `timeout` is replaced; idle keep-alive connections close after
   `keepalive` seconds (clients and proxies reuse them well within that).
 This file only reads the environment (no Django, no app imports), since the master process loads it.
@@ -28,6 +29,8 @@ threads = _int("GUNICORN_THREADS", 4)
 keepalive = _int("GUNICORN_KEEPALIVE", 30)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-# One line per request on stdout ("-"), as before; GUNICORN_ACCESS_LOG="" turns it off.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Off unless GUNICORN_ACCESS_LOG names a file ("-": stdout). Formatting and writing one line per request took about
+# 0.15 ms of gunicorn's CPU per capture request (bench/ingest.py), a sixth of its budget; request logs belong to
+# the proxy or load balancer in front, and errors are logged either way.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

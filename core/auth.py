@@ -20,7 +20,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        # META rather than DRF's get_authorization_header, which builds request.headers (all of them) to read one.
+        header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
         scheme, _, raw_key = header.partition(" ")

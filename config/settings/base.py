@@ -43,6 +43,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+# The middleware of /api/ (config/wsgi.py): API requests authenticate by key, so sessions, CSRF, messages,
+# frame options and the history middleware's request context do nothing for them but cost time on every capture.
+# CommonMiddleware stays: it checks the Host header against ALLOWED_HOSTS and sets Content-Length.
+API_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
 
 TEMPLATES = [
     {

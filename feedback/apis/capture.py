@@ -6,10 +6,9 @@ POST /interactions shares its URL with the list, so it lives in apis/interaction
 from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, error_body
+from core.lean_api import LeanApiView
 from feedback.apis import openapi  # noqa: F401 - registers the API key scheme in the schema
 from feedback.apis.capture_serializers import (
     ErrorSerializer,
@@ -33,17 +32,17 @@ ERRORS = {
 }
 
 
-def single_response(result: ItemResult) -> Response:
+def single_response(result: ItemResult) -> tuple[dict, int]:
     """One item's result as the answer of a single-item endpoint: the body on success, the error shape else."""
     if result.error is not None:
         error = result.error
-        raise ApplicationError(error["message"], code=error["code"], status_code=result.status, fields=error["fields"])
+        return error_body(error["code"], error["message"], error["fields"]), result.status
     body = result.as_dict()
     del body["status"]
-    return Response(body, status=result.status)
+    return body, result.status
 
 
-class FeedbackCreateApi(APIView):
+class FeedbackCreateApi(LeanApiView):
     required_scope = "ingest"
 
     @extend_schema(
@@ -64,7 +63,7 @@ class FeedbackCreateApi(APIView):
         return single_response(result.feedback[0])
 
 
-class IngestApi(APIView):
+class IngestApi(LeanApiView):
     required_scope = "ingest"
 
     @extend_schema(
@@ -89,13 +88,10 @@ class IngestApi(APIView):
                 f"A batch holds at most {limit} items; split it.", code="payload_too_large", status_code=413
             )
         result = capture_ingest(project_id=request.auth.project_id, interactions=interactions, feedback=feedback)
-        return Response(
-            {
-                "interactions": [r.as_dict() for r in result.interactions],
-                "feedback": [r.as_dict() for r in result.feedback],
-            },
-            status=207,
-        )
+        return {
+            "interactions": [r.as_dict() for r in result.interactions],
+            "feedback": [r.as_dict() for r in result.feedback],
+        }, 207
 
 
 urlpatterns = [

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.lean_api import LeanApiView
 from core.pagination import CursorPagination
 from feedback.apis.capture import ERRORS, single_response
 from feedback.apis.capture_serializers import (
@@ -20,7 +21,7 @@ from feedback.selectors.interactions import interaction_get, interaction_list
 from feedback.services.capture import capture_ingest
 
 
-class InteractionCollectionApi(APIView):
+class InteractionCollectionApi(LeanApiView):
     required_scope = {"GET": "read", "POST": "ingest", "*": "read"}
 
     @extend_schema(

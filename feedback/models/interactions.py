@@ -11,7 +11,10 @@ class Interaction(models.Model):
         IN_REVIEW = "in_review", "In review"
         REVIEWED = "reviewed", "Reviewed"
 
-    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="interactions")
+    # No index of its own: the indexes below lead with project (each one more index costs every capture write).
+    project = models.ForeignKey(
+        "feedback.Project", on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     external_id = models.CharField(max_length=255, help_text="The client's id, unique in the project.")
     input = models.JSONField(help_text="Prompt text or chat messages.")
     output = models.JSONField(help_text="The model's output: a string or JSON.")
@@ -72,8 +75,9 @@ class Feedback(models.Model):
         SME = "sme", "SME"
         AUTOMATED = "automated", "Automated"
 
-    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="feedback")
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="feedback")
+    # No indexes of their own: feedback_recent and feedback_by_interaction lead with them.
+    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="feedback", db_index=False)
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="feedback", db_index=False)
     external_id = models.CharField(max_length=255, help_text="The idempotency key, unique in the project.")
     name = models.CharField(max_length=100, blank=True, default="")
     data_type = models.CharField(max_length=12, choices=DataType.choices, blank=True, default="")
