@@ -7,8 +7,12 @@ EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; another embedder with other dime
 class Embedding(models.Model):
     """The embedding of one interaction by one embedder, with the text that was embedded."""
 
-    interaction = models.ForeignKey("feedback.Interaction", on_delete=models.CASCADE, related_name="embeddings")
-    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="+")
+    # No indexes of their own: uniq_embedding_per_embedder and embedding_project lead with them, and each index is
+    # written while the worker's model encodes the next chunk.
+    interaction = models.ForeignKey(
+        "feedback.Interaction", on_delete=models.CASCADE, related_name="embeddings", db_index=False
+    )
+    project = models.ForeignKey("feedback.Project", on_delete=models.CASCADE, related_name="+", db_index=False)
     embedder = models.CharField(max_length=200)
     text = models.TextField()
     vector = VectorField(dimensions=EMBEDDING_DIMENSIONS)

@@ -1,7 +1,9 @@
 """Embedding failures: the text that stands for a failure, batched model calls, one INSERT per chunk."""
 
 import json
+import os
 import string
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -91,6 +93,20 @@ def _insert(rows: list[tuple[int, int, str]], vectors, embedder: str) -> list[in
         return [row[0] for row in cursor.fetchall()]
 
 
+_encoder: tuple[int, ThreadPoolExecutor] | None = None
+_encoder_lock = threading.Lock()
+
+
+def _encoder_thread() -> ThreadPoolExecutor:
+    """The process's one encoding thread, kept across calls: a new thread per task would also make torch start a new
+    OpenMP team and warm it up again. Made after fork (keyed by pid), as a forked child has none of its threads."""
+    global _encoder
+    with _encoder_lock:
+        if _encoder is None or _encoder[0] != os.getpid():
+            _encoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder"))
+        return _encoder[1]
+
+
 def _encoded_ahead(chunks: list[list[tuple[int, int, str]]]) -> Iterator[tuple[list, Any]]:
     """(chunk, vectors) in order, the model already encoding the next chunk while the caller writes this one.
 
@@ -98,13 +114,16 @@ def _encoded_ahead(chunks: list[list[tuple[int, int, str]]]) -> Iterator[tuple[l
     connection, inside its transaction if it has one. Inserting into the HNSW index costs the database about a
     quarter of the model's time; overlapped, the two share the cores instead of taking turns.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder") as pool:
-        upcoming = pool.submit(embed_texts, [text for _, _, text in chunks[0]])
+    pool = _encoder_thread()
+    upcoming = pool.submit(embed_texts, [text for _, _, text in chunks[0]])
+    try:
         for n, chunk in enumerate(chunks):
             vectors = upcoming.result()
             if n + 1 < len(chunks):
                 upcoming = pool.submit(embed_texts, [text for _, _, text in chunks[n + 1]])
             yield chunk, vectors
+    finally:
+        upcoming.cancel()  # a caller that stopped early (an insert failed) leaves no encoding queued
 
 
 def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True) -> list[int]:
