@@ -67,10 +67,16 @@ def embedding_text(*, interaction: Interaction, negative_feedback: list[Feedback
 
 
 def _failures_to_embed(interaction_ids: list[int], embedder: str) -> list[Interaction]:
-    negative = Feedback.objects.filter(Q(is_negative=True) | Q(correction__isnull=False)).order_by("-created_at")
+    """The failures among these ids without an embedding, with just the fields embedding_text reads."""
+    negative = (
+        Feedback.objects.filter(Q(is_negative=True) | Q(correction__isnull=False))
+        .only("interaction_id", "comment", "correction")
+        .order_by("-created_at")
+    )
     return list(
         Interaction.objects.filter(pk__in=interaction_ids, is_failure=True)
         .exclude(embeddings__embedder=embedder)
+        .only("project_id", "input", "output")
         .prefetch_related(Prefetch("feedback", queryset=negative, to_attr="negative_feedback"))
         .order_by("id")
     )
