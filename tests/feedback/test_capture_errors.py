@@ -127,6 +127,10 @@ def test_missing_or_bad_key_is_401(client):
     response = client.get("/api/v1/interactions", HTTP_AUTHORIZATION="Bearer gl_not-a-key")
     assert_error(response, 401)
     assert_error(client.get("/api/v1/interactions/chat-1", HTTP_AUTHORIZATION="Basic abc"), 401)
+    for path in ("/api/v1/interactions", "/api/v1/feedback", "/api/v1/ingest"):  # the lean path answers alike
+        response = client.post(path, GOOD, content_type="application/json", HTTP_AUTHORIZATION="Bearer gl_not-a-key")
+        assert_error(response, 401, "not_authenticated")
+        assert response["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_revoked_key_is_401(project, make_client):

@@ -85,3 +85,24 @@ def test_chunked_encoding_stores_each_failure_its_own_vector(db, project, settin
     expected = embed_texts([rows[f.pk].text for f in failures])
     for failure, vector in zip(failures, expected, strict=True):
         assert np.allclose(rows[failure.pk].vector, vector, atol=1e-4)
+
+
+def test_the_encoding_thread_is_kept_across_calls_and_made_anew_in_a_forked_child():
+    import os
+
+    from feedback.services.embeddings import _encoder_thread
+
+    parent = _encoder_thread()
+    assert _encoder_thread() is parent
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a Celery prefork child: its parent's encoding thread does not exist here
+        try:
+            pool = _encoder_thread()
+            ok = pool is not parent and pool.submit(lambda: 42).result(timeout=10) == 42
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert os.read(read, 2) == b"ok"
