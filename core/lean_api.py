@@ -11,8 +11,9 @@ POST) take DRF's usual path. The class stays a DRF APIView, so drf-spectacular d
 import json
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
@@ -37,7 +38,7 @@ class LeanApiView(APIView):
             request.auth = authenticated[1] if authenticated else None
             HasApiKey().has_permission(request, self)
             body, status = getattr(self, request.method.lower())(request, *args, **kwargs)
-        except (ApplicationError, DjangoValidationError, exceptions.APIException) as exc:
+        except (ApplicationError, DjangoValidationError, exceptions.APIException, Http404, PermissionDenied) as exc:
             return _error(exc)
         return json_response(body, status)
 
