@@ -1,13 +1,16 @@
 """config/wsgi.py: /api/ runs without the browser middleware, the admin with all of it."""
 
 import io
+import json
 
 import pytest
 
 from config.wsgi import application
 
 
-def call(path: str, *, method: str = "GET", host: str = "testserver", body: bytes = b"") -> tuple[int, dict, bytes]:
+def call(
+    path: str, *, method: str = "GET", host: str = "testserver", body: bytes = b"", key: str = ""
+) -> tuple[int, dict, bytes]:
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -22,6 +25,8 @@ def call(path: str, *, method: str = "GET", host: str = "testserver", body: byte
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": io.StringIO(),
     }
+    if key:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     answer = {}
 
     def start_response(status, headers, exc_info=None):
@@ -58,3 +63,19 @@ def test_the_admin_keeps_the_whole_middleware():
 def test_api_requests_still_check_the_host_header():
     status, _, _ = call("/api/v1/feedback", method="POST", host="evil.example", body=b"{}")
     assert status == 400
+
+
+@pytest.mark.django_db(transaction=True)  # the handler's request signals close and reopen the connection
+def test_the_api_works_end_to_end_through_its_own_handler():
+    from feedback.services.api_keys import api_key_create, project_get_or_create
+
+    project = project_get_or_create(slug="wsgi-app", name="WSGI app")
+    _, key = api_key_create(project=project, scopes=["ingest", "read"])
+    feedback = json.dumps(
+        {"id": "fb-1", "interaction": {"id": "chat-1", "input": "hi", "output": "yo"}, "name": "thumbs", "value": "up"}
+    ).encode()
+    status, _, content = call("/api/v1/feedback", method="POST", body=feedback, key=key)
+    assert status == 201, content
+    status, _, content = call("/api/v1/interactions", key=key)  # a DRF view: pagination, serializers, filters
+    assert status == 200, content
+    assert [row["id"] for row in json.loads(content)["results"]] == ["chat-1"]
