@@ -31,8 +31,9 @@ threads = _int("GUNICORN_THREADS", 2)
 keepalive = _int("GUNICORN_KEEPALIVE", 30)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-# Off unless GUNICORN_ACCESS_LOG names a file ("-": stdout). Formatting and writing one line per request took about
-# 0.15 ms of gunicorn's CPU per capture request (bench/ingest.py), a sixth of its budget; request logs belong to
-# the proxy or load balancer in front, and errors are logged either way.
+# Off unless GUNICORN_ACCESS_LOG names a file ("-": stdout). Formatting and writing one line per request took
+# 0.11-0.14 ms of gunicorn's CPU (a trivial app under bench/ingest.py's one-at-a-time load: 0.48-0.54 ms per
+# request with it, 0.34-0.36 without); request logs belong to the proxy or load balancer in front, and errors are
+# logged either way.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -4,26 +4,18 @@ Capture takes one request per AI output or judgement (API.md, Capture), so its f
 product's ceiling. DRF's dispatch (the Request wrapper, content negotiation, renderers, authentication and
 permission classes) costs about as much as the capture write itself. A `LeanApiView` answers its `lean_methods`
 with the same key authentication, scopes and error shape, on the plain Django request: the handler gets
-`request.auth` set and returns `(body, status)`, which is rendered as compact JSON. Other methods (a GET beside a
+`request.auth` set and returns `(body, status)`, which is rendered as a JsonResponse. Other methods (a GET beside a
 POST) take DRF's usual path. The class stays a DRF APIView, so drf-spectacular documents it as any other.
 """
 
-import json
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from core.auth import ApiKeyAuthentication, HasApiKey
 from core.errors import ApplicationError, exception_handler
-
-
-def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
-    content = json.dumps(body, separators=(",", ":")).encode()
-    return HttpResponse(content, status=status, content_type="application/json", headers=headers)
 
 
 class LeanApiView(APIView):
@@ -32,7 +24,6 @@ class LeanApiView(APIView):
     def dispatch(self, request, *args, **kwargs):
         if request.method not in self.lean_methods:
             return super().dispatch(request, *args, **kwargs)
-        self.args, self.kwargs, self.request = args, kwargs, request
         try:
             authenticated = ApiKeyAuthentication().authenticate(request)
             request.auth = authenticated[1] if authenticated else None
@@ -40,7 +31,7 @@ class LeanApiView(APIView):
             body, status = getattr(self, request.method.lower())(request, *args, **kwargs)
         except (ApplicationError, DjangoValidationError, exceptions.APIException, Http404, PermissionDenied) as exc:
             return _error(exc)
-        return json_response(body, status)
+        return JsonResponse(body, status=status)
 
 
 def _error(exc: Exception) -> HttpResponse:
@@ -50,4 +41,4 @@ def _error(exc: Exception) -> HttpResponse:
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # As DRF answers a 401: the scheme the client should use.
         headers["WWW-Authenticate"] = ApiKeyAuthentication.keyword
-    return json_response(response.data, response.status_code, headers)
+    return JsonResponse(response.data, status=response.status_code, headers=headers)
