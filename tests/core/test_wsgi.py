@@ -79,3 +79,21 @@ def test_the_api_works_end_to_end_through_its_own_handler():
     status, _, content = call("/api/v1/interactions", key=key)  # a DRF view: pagination, serializers, filters
     assert status == 200, content
     assert [row["id"] for row in json.loads(content)["results"]] == ["chat-1"]
+
+
+def test_the_api_handler_finds_static_routes_as_the_resolver_does():
+    from django.urls import resolve
+
+    from config.wsgi import api
+
+    assert "/api/v1/feedback" in api.routes and "/api/v1/ingest" in api.routes
+    for path, match in api.routes.items():
+        assert path.startswith("/api/")
+        assert resolve(path).func == match.func, path
+    # Routes with converters (an interaction by id) are left to the resolver.
+    assert not any("<" in path for path in api.routes)
+
+
+def test_a_path_with_converters_still_resolves_through_the_api_handler():
+    status, _, content = call("/api/v1/interactions/chat-1", body=b"")
+    assert status == 401, content  # found (the view asks for a key), not 404
