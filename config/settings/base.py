@@ -195,6 +195,9 @@ EMBEDDING_TEXT_TEMPLATE = env("EMBEDDING_TEXT_TEMPLATE", "user: {user}\nfeedback
 EMBEDDING_CHUNK_SIZE = env_int("EMBEDDING_CHUNK_SIZE", 128)
 # Failures embedded per batch by the sweep and by reclustering.
 EMBEDDING_SWEEP_BATCH = env_int("EMBEDDING_SWEEP_BATCH", 256)
+# New failures of this long (per process) go out as one embedding task, not one task each (core/coalesce.py); a
+# process killed meanwhile leaves its last window's failures to the sweep. 0 sends each at once.
+EMBEDDING_ENQUEUE_WINDOW_MS = env_int("EMBEDDING_ENQUEUE_WINDOW_MS", 200)
 
 # --- Monitoring ----------------------------------------------------------------------------------------------------
 # Each refresh also recomputes this many closed hours before its cursor, for rows committed late.

@@ -9,7 +9,10 @@ interactions at once.
 
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
+
+from core.coalesce import Coalescer
 
 _LOCK_SQL = """
 SELECT id, is_failure FROM feedback_interaction WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
@@ -62,10 +65,24 @@ def interactions_refresh_state(*, interaction_ids: list[int]) -> list[int]:
     return sorted(pk for pk, is_failure in changed if is_failure and not was_failure.get(pk, False))
 
 
-def failures_enqueue_embedding(*, interaction_ids: list[int]) -> None:
-    """Embed new failures once the transaction that made them commits (never for a rolled-back write)."""
-    if not interaction_ids:
-        return
+def _send_embedding_task(interaction_ids: list[int]) -> None:
     from feedback.tasks.embeddings import embed_interactions  # late: tasks import services, not the reverse
 
-    transaction.on_commit(partial(embed_interactions.delay, list(interaction_ids)))
+    embed_interactions.delay(sorted(set(interaction_ids)))
+
+
+# The failures that commits of this process made within settings.EMBEDDING_ENQUEUE_WINDOW_MS, sent as one task.
+embedding_queue = Coalescer(
+    _send_embedding_task,
+    window=lambda: settings.EMBEDDING_ENQUEUE_WINDOW_MS / 1000,
+    max_items=256,
+    name="embeddings",
+)
+
+
+def failures_enqueue_embedding(*, interaction_ids: list[int]) -> None:
+    """Embed new failures once the transaction that made them commits (never for a rolled-back write), together
+    with the other new failures of this process's next fraction of a second (embedding_queue)."""
+    if not interaction_ids:
+        return
+    transaction.on_commit(partial(embedding_queue.add, list(interaction_ids)))

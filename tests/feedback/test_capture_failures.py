@@ -1,6 +1,7 @@
 """The failure rule: thumbs down, a score under the project's threshold, a correction, an SME 'corrected'."""
 
 import pytest
+from django.test import override_settings
 
 from feedback.models import Feedback, Interaction, Review, ScoreThreshold
 from feedback.services.capture import capture_ingest
@@ -90,6 +91,7 @@ def test_refresh_recomputes_from_the_rows(project):
     assert (interaction.feedback_count, interaction.negative_count, interaction.is_failure) == (1, 0, False)
 
 
+@override_settings(EMBEDDING_ENQUEUE_WINDOW_MS=0)  # each commit's task at once (core/coalesce.py has the windows)
 def test_new_failures_are_enqueued_for_embedding_on_commit(project, django_capture_on_commit_callbacks):
     from unittest import mock
 
