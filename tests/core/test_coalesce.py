@@ -11,14 +11,12 @@ class Sink:
     def __init__(self, fail_first: bool = False):
         self.calls: list[tuple[list, str]] = []
         self.fail_first = fail_first
-        self.event = threading.Event()
 
     def __call__(self, items: list) -> None:
         if self.fail_first:
             self.fail_first = False
             raise ConnectionError("broker down")
         self.calls.append((list(items), threading.current_thread().name))
-        self.event.set()
 
 
 def wait_for(predicate, timeout: float = 5.0) -> bool:

@@ -90,8 +90,6 @@ def test_the_api_handler_finds_static_routes_as_the_resolver_does():
     for path, match in api.routes.items():
         assert path.startswith("/api/")
         assert resolve(path).func == match.func, path
-    # Routes with converters (an interaction by id) are left to the resolver.
-    assert not any("<" in path for path in api.routes)
 
 
 def test_a_path_with_converters_still_resolves_through_the_api_handler():
