@@ -154,6 +154,7 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.embed_*": {"queue": "embeddings"},
     "feedback.tasks.sweep_*": {"queue": "embeddings"},
     "feedback.tasks.recluster*": {"queue": "clustering"},
+    "feedback.tasks.build_similarity_index": {"queue": "clustering"},
     "feedback.tasks.*alert*": {"queue": "alerts"},
 }
 # Periodic work; each entry is filled in by the app that owns the task.
@@ -195,6 +196,15 @@ EMBEDDING_TEXT_TEMPLATE = env("EMBEDDING_TEXT_TEMPLATE", "user: {user}\nfeedback
 EMBEDDING_CHUNK_SIZE = env_int("EMBEDDING_CHUNK_SIZE", 128)
 # Failures embedded per batch by the sweep and by reclustering.
 EMBEDDING_SWEEP_BATCH = env_int("EMBEDDING_SWEEP_BATCH", 256)
+# A project gets an HNSW index of its own once it has this many embeddings; below it, the similar endpoint scans the
+# project's embeddings exactly (about 1.3 microseconds each). Checked on each clustering schedule tick.
+SIMILARITY_INDEX_MIN_EMBEDDINGS = env_int("SIMILARITY_INDEX_MIN_EMBEDDINGS", 20_000)
+SIMILARITY_INDEX_BUILD_MEMORY = env("SIMILARITY_INDEX_BUILD_MEMORY", "1GB")  # maintenance_work_mem of a build
+CELERY_BEAT_SCHEDULE["schedule-similarity-indexes"] = {
+    "task": "feedback.tasks.schedule_similarity_indexes",
+    "schedule": env_int("CLUSTERING_SCHEDULE_SECONDS", 900),
+    "options": {"expires": 600},
+}
 # New failures of this long (per process) go out as one embedding task, not one task each (core/coalesce.py); a
 # process killed meanwhile leaves its last window's failures to the sweep. 0 sends each at once.
 EMBEDDING_ENQUEUE_WINDOW_MS = env_int("EMBEDDING_ENQUEUE_WINDOW_MS", 200)

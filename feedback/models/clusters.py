@@ -1,5 +1,5 @@
 from django.db import models
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; another embedder with other dimensions needs a migration.
 
@@ -20,16 +20,9 @@ class Embedding(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["interaction", "embedder"], name="uniq_embedding_per_embedder")]
-        indexes = [
-            HnswIndex(
-                name="embedding_vector_hnsw",
-                fields=["vector"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
-            ),
-            models.Index(fields=["project", "embedder"], name="embedding_project"),
-        ]
+        # No global vector index: a project with enough embeddings gets a partial HNSW index of its own
+        # (services/similarity_index.py), so that an insert walks its own project's graph only.
+        indexes = [models.Index(fields=["project", "embedder"], name="embedding_project")]
 
 
 class Cluster(models.Model):

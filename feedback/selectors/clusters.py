@@ -1,5 +1,6 @@
 """Reads of embeddings and clusters: nearest failures, cluster lists, runs, and vectors in bulk for clustering."""
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,7 +16,7 @@ from psycopg.types import TypeInfo
 from core.embedder import embedder_name
 from feedback.models import Cluster, ClusteringRun, Embedding, Interaction, Project
 
-# HNSW candidates examined per query; iterative scans keep looking when the project filter drops candidates.
+# HNSW candidates examined per query (at least the neighbours asked for).
 _HNSW_EF_SEARCH = 100
 
 
@@ -37,27 +38,64 @@ def interaction_embedding(*, interaction: Interaction, embedder: str | None = No
     return Embedding.objects.filter(interaction=interaction, embedder=embedder or embedder_name()).first()
 
 
+SIMILARITY_INDEX_PREFIX = "embedding_hnsw_p"
+
+
+def similarity_index_name(*, project_id: int, embedder: str) -> str:
+    """The name of a project's partial HNSW index (services/similarity_index.py); within PostgreSQL's 63 bytes."""
+    return f"{SIMILARITY_INDEX_PREFIX}{int(project_id)}_{hashlib.sha1(embedder.encode()).hexdigest()[:10]}"
+
+
+def similarity_index_state(*, name: str) -> str | None:
+    """ "valid", "invalid" (a concurrent build still running, or one that died) or None when there is no such index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.indisvalid FROM pg_class c JOIN pg_index x ON x.indexrelid = c.oid "
+            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+            [name],
+        )
+        row = cursor.fetchone()
+    return None if row is None else ("valid" if row[0] else "invalid")
+
+
 def similar_failures(*, interaction: Interaction, k: int = 5) -> list[tuple[Interaction, float]]:
-    """The k failures of the same project nearest to this interaction, with cosine distance; [] if not embedded."""
+    """The k failures of the same project nearest to this interaction, with cosine distance; [] if not embedded.
+
+    Through the project's HNSW index when it has one, else by an exact scan of the project's embeddings."""
     embedding = interaction_embedding(interaction=interaction)
     if embedding is None:
         return []
     nearest = (
-        Embedding.objects.filter(
-            project_id=interaction.project_id, embedder=embedding.embedder, interaction__is_failure=True
-        )
+        Embedding.objects.filter(project_id=interaction.project_id, embedder=embedding.embedder)
         .exclude(interaction_id=interaction.pk)
         .annotate(distance=CosineDistance("vector", embedding.vector))
-        .select_related("interaction", "interaction__cluster")
-        .order_by("distance")[:k]
+        .order_by("distance")
+        .values_list("interaction_id", "distance")
     )
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(_HNSW_EF_SEARCH, k)}")
-        rows = list(nearest)
-    # relaxed_order may return neighbours slightly out of order; the distances are exact, so sort again.
-    return sorted(((row.interaction, float(row.distance)) for row in rows), key=lambda pair: pair[1])
+    indexed = similarity_index_state(
+        name=similarity_index_name(project_id=interaction.project_id, embedder=embedding.embedder)
+    )
+    # Ids and distances only, and no join: carrying rows through the sort, or joining each candidate to check it is
+    # still a failure, tripled the exact scan. The rare embedded interaction that is no longer a failure is dropped
+    # after, asking for more neighbours if it left fewer than k.
+    wanted = k + 8
+    while True:
+        with transaction.atomic():  # SET LOCAL lasts for this transaction only
+            if indexed == "valid":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL hnsw.ef_search = {max(_HNSW_EF_SEARCH, wanted)}")
+            pairs = list(nearest[:wanted])
+        failures = (
+            Interaction.objects.filter(is_failure=True)
+            .select_related("cluster")
+            .defer("cluster__centroid")  # 384 floats parsed per neighbour, for a label
+            .in_bulk([pk for pk, _ in pairs])
+        )
+        found = [(failures[pk], float(distance)) for pk, distance in pairs if pk in failures]
+        if len(found) >= k or len(pairs) < wanted:
+            # HNSW distances are exact but its order may not be: sort again.
+            return sorted(found, key=lambda pair: pair[1])[:k]
+        wanted *= 4
 
 
 def failure_ids_unembedded(*, project: Project | None = None, embedder: str | None = None, limit: int = 1000):
