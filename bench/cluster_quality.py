@@ -396,7 +396,7 @@ def main() -> None:
     parser.add_argument("--fresh-100k", action="store_true", help="rebuild the synthetic project")
     parser.add_argument("--only-100k", action="store_true")
     parser.add_argument("--batch", type=int, default=1000, help="failures per embedding task (an ingest batch)")
-    parser.add_argument("--rounds", type=int, default=3, help="times the failures are embedded for the speed figure")
+    parser.add_argument("--rounds", type=int, default=5, help="times the failures are embedded for the speed figure")
     parser.add_argument(
         "--indexed",
         action="store_true",

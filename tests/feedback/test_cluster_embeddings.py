@@ -46,6 +46,25 @@ def test_the_text_holds_the_question_the_comment_and_the_correction(db):
     assert text == "user: Can I get a refund?\nfeedback: Wrong policy\ncorrection: Refunds take 14 days."
 
 
+def test_the_stored_text_takes_the_newest_negative_comment_and_the_newest_correction(db, project):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    failure = FailureFactory(project=project, input={"messages": [{"role": "user", "content": "Can I get a refund?"}]})
+    now = timezone.now()
+    FeedbackFactory(interaction=failure, comment="old comment", correction="Refunds take 14 days.",
+                    created_at=now - timedelta(minutes=3))  # fmt: skip
+    FeedbackFactory(interaction=failure, comment="Wrong policy", created_at=now - timedelta(minutes=2))
+    FeedbackFactory(interaction=failure, comment="", correction="", created_at=now - timedelta(minutes=1))
+    FeedbackFactory(interaction=failure, comment="Nice answer", is_negative=False, value_number=1.0, created_at=now)
+
+    embeddings_compute(interaction_ids=[failure.pk])
+    assert Embedding.objects.get(interaction=failure).text == (
+        "user: Can I get a refund?\nfeedback: Wrong policy\ncorrection: Refunds take 14 days."
+    )
+
+
 def test_failures_are_embedded_once_and_other_interactions_never(db, project, django_assert_max_num_queries):
     failures = [FailureFactory(project=project, input=f"Where is my parcel number {n}?") for n in range(5)]
     for failure in failures:
