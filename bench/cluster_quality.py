@@ -1,16 +1,19 @@
 """Clustering quality and speed through the real pipeline, on Banking77 (CC BY 4.0, PolyAI) and on 100k synthetics.
 
-    .venv/bin/python bench/cluster_quality.py [--in-process] [--skip-100k] [--fresh-100k]
+    .venv/bin/python bench/cluster_quality.py [--in-process] [--indexed] [--skip-100k] [--fresh-100k] [--rounds 5]
 
 Creates (once) and migrates a separate database `goldloop_bench_cluster` on the dev database's server, then:
   1. ingests the 3,080 queries of banking77/test.csv as failures (interactions + a thumbs-down each, set-based);
   2. embeds them through the worker path: a real `celery worker` (own broker folder, queue "embeddings") runs
      `embed_interactions` batches, i.e. `embeddings_compute`, and the figure is compared with `model.encode` on the
      same texts in this process, batch by batch, over --rounds rounds (--in-process calls `embeddings_compute` here
-     instead of on a worker);
-  3. reclusters (the service behind the task and `manage.py recluster`), and prints ARI and NMI against the true
-     intents (unclustered points count as singletons), clusters, unclustered share, time per stage;
-  4. reclusters 100,000 synthetic failures whose embeddings were loaded with COPY, and times one new failure joining.
+     instead of on a worker; --indexed gives the project its own HNSW index first, as a project past
+     SIMILARITY_INDEX_MIN_EMBEDDINGS has);
+  3. times the similar failures of 40 failures, reclusters (the service behind the task and `manage.py recluster`),
+     and prints ARI and NMI against the true intents (unclustered points count as singletons), clusters, unclustered
+     share, time per stage;
+  4. loads 100,000 synthetic failures with their embeddings by COPY (once), builds their project's HNSW index, times
+     its similar failures, reclusters it twice, and times one new failure joining.
 Figures are indicative: the machine's two cores are shared with whatever else runs.
 """
 
@@ -339,12 +342,16 @@ def bench_100k(fresh: bool) -> None:
     bench_join(project)
 
 
-def build_similarity_index(project) -> None:
-    """The project's own HNSW index, as the beat schedule builds it once a project has enough embeddings."""
+def build_similarity_index(project, *, now: bool = False) -> None:
+    """The project's own HNSW index, as the beat schedule builds it once a project has enough embeddings (`now`:
+    whatever it has, as --indexed wants for an empty project)."""
+    from django.test import override_settings
+
     from core.embedder import embedder_name
     from feedback.services.similarity_index import similarity_index_ensure
 
-    seconds = similarity_index_ensure(project=project, embedder=embedder_name(), embeddings=10**9)
+    with override_settings(**({"SIMILARITY_INDEX_MIN_EMBEDDINGS": 0} if now else {})):
+        seconds = similarity_index_ensure(project=project, embedder=embedder_name())
     built = "already present" if seconds is None else f"built in {seconds:.1f}s"
     print(f"  similarity index of the project: {built}")
 
@@ -432,7 +439,7 @@ def bench_banking(args, env: dict) -> None:
     ids = insert_failures(project, texts, prefix="b77-")
     print(f"  ingest (set-based) {time.perf_counter() - started:.2f}s")
     if args.indexed:
-        build_similarity_index(project)
+        build_similarity_index(project, now=True)
 
     get_model()
     raw_encode_seconds(texts[:WARM_UP])  # warm-up of the raw thread's model, as the worker's

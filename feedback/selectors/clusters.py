@@ -83,7 +83,8 @@ def similar_failures(*, interaction: Interaction, k: int = 5) -> list[tuple[Inte
         with transaction.atomic():  # SET LOCAL lasts for this transaction only
             if indexed == "valid":
                 with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL hnsw.ef_search = {max(_HNSW_EF_SEARCH, wanted)}")
+                    # pgvector's ceiling is 1,000: beyond it the scan returns fewer than wanted, and the loop ends.
+                    cursor.execute(f"SET LOCAL hnsw.ef_search = {min(max(_HNSW_EF_SEARCH, wanted), 1000)}")
             pairs = list(nearest[:wanted])
         failures = (
             Interaction.objects.filter(is_failure=True)
@@ -93,7 +94,7 @@ def similar_failures(*, interaction: Interaction, k: int = 5) -> list[tuple[Inte
         )
         found = [(failures[pk], float(distance)) for pk, distance in pairs if pk in failures]
         if len(found) >= k or len(pairs) < wanted:
-            # HNSW distances are exact but its order may not be: sort again.
+            # Sorted again (cheap): the order then holds whichever plan served the query.
             return sorted(found, key=lambda pair: pair[1])[:k]
         wanted *= 4
 

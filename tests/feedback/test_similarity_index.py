@@ -65,6 +65,18 @@ def test_a_small_project_has_no_index_and_its_neighbours_are_exact(project):
     assert [n.pk for n, _ in similar_failures(interaction=card, k=10)] == exact_neighbours(card, 10)
 
 
+def test_embedded_interactions_that_are_no_longer_failures_are_skipped_and_k_still_found(project):
+    failures = embedded_failures(project)
+    card = failures["card"][0]
+    nearest = exact_neighbours(card, 13)
+    Interaction.objects.filter(pk__in=nearest[:13]).update(is_failure=False)  # more than the first fetch's margin
+
+    found = [n.pk for n, _ in similar_failures(interaction=card, k=10)]
+    assert len(found) == 10 and not set(found) & set(nearest)
+    remaining = [pk for pk in exact_neighbours(card, 47) if pk not in nearest]
+    assert found == remaining[:10]
+
+
 @pytest.mark.django_db(transaction=True)
 @override_settings(SIMILARITY_INDEX_MIN_EMBEDDINGS=40)
 def test_a_project_past_the_threshold_gets_its_own_index_once_and_queries_use_it():
