@@ -26,15 +26,14 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-def similarity_index_ensure(*, project: Project, embedder: str, embeddings: int | None = None) -> float | None:
+def similarity_index_ensure(*, project: Project, embedder: str) -> float | None:
     """Build the project's HNSW index when it has enough embeddings and none is valid yet; returns the seconds
     the build took, or None when there was nothing to build (or another process is building it).
 
     Outside a transaction the index is built CONCURRENTLY, so inserts and queries go on meanwhile; a build that
     died left an invalid index, which is dropped and built again. Safe to call from several workers at once.
     """
-    if embeddings is None:
-        embeddings = Embedding.objects.filter(project=project, embedder=embedder).count()
+    embeddings = Embedding.objects.filter(project=project, embedder=embedder).count()
     name = similarity_index_name(project_id=project.pk, embedder=embedder)
     if embeddings < settings.SIMILARITY_INDEX_MIN_EMBEDDINGS or similarity_index_state(name=name) == "valid":
         return None

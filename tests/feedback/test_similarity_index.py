@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from core.embedder import embedder_name, get_model
 from feedback.models import Embedding, Interaction, Project
@@ -46,14 +47,12 @@ def exact_neighbours(interaction, k: int) -> list[int]:
 
 
 def plan_of_similar(interaction) -> str:
-    vector = Embedding.objects.get(interaction=interaction).vector
-    literal = "[" + ",".join(f"{x:.8f}" for x in vector) + "]"
+    """The plan of the very statement similar_failures sends for its neighbours."""
+    with CaptureQueriesContext(connection) as queries:
+        similar_failures(interaction=interaction, k=10)
+    statement = next(q["sql"] for q in queries.captured_queries if "<=>" in q["sql"])
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN SELECT interaction_id FROM feedback_embedding WHERE project_id = %s AND embedder = %s "
-            "ORDER BY vector <=> %s::vector LIMIT 10",
-            [interaction.project_id, embedder_name(), literal],
-        )
+        cursor.execute("EXPLAIN " + statement)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
