@@ -75,7 +75,13 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         url = database_url()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": url,
+        # A test's few dozen embeddings make a project large enough for its own HNSW index on the worker.
+        "SIMILARITY_INDEX_MIN_EMBEDDINGS": "40",
+    }
     queues = ",".join(settings.GOLDLOOP_QUEUES)
     command = [
         sys.executable,

@@ -3,7 +3,10 @@
 from collections import Counter
 
 import pytest
+from django.db import connection
+from django.test import override_settings
 
+from core.embedder import embedder_name
 from feedback.models import Cluster, Embedding, Interaction
 from tests.feedback.cluster_fixtures import TOPICS
 
@@ -91,3 +94,23 @@ def test_embedding_the_same_failures_twice_on_the_worker_changes_nothing(celery_
     assert wait_until(lambda: Embedding.objects.filter(interaction=marker).exists(), timeout=SLOW)
     after = list(Embedding.objects.filter(interaction_id__in=ids).order_by("id").values_list("id", "created_at"))
     assert after == before
+
+
+@override_settings(SIMILARITY_INDEX_MIN_EMBEDDINGS=40)  # as the worker has it (conftest)
+def test_beat_has_the_worker_build_a_large_projects_own_index(celery_worker, api, project, wait_until):
+    from feedback.selectors.clusters import similarity_index_name, similarity_index_state
+    from feedback.tasks import schedule_similarity_indexes
+
+    ingest(api, {f"{topic}-{n}": text for topic, group in TOPICS.items() for n, text in enumerate(group)})
+    assert wait_until(lambda: Embedding.objects.filter(project=project).count() == 48, timeout=SLOW, interval=0.5)
+    name = similarity_index_name(project_id=project.pk, embedder=embedder_name())
+    assert similarity_index_state(name=name) is None
+
+    schedule_similarity_indexes.delay()  # what beat sends; the worker queues the build and runs it
+    try:
+        assert wait_until(lambda: similarity_index_state(name=name) == "valid", timeout=SLOW, interval=0.5)
+        results = api.get("/api/v1/interactions/card-0/similar?k=5").json()["results"]
+        assert [row["id"].split("-")[0] for row in results] == ["card"] * 5
+    finally:
+        with connection.cursor() as cursor:  # the test database outlives this test's rows
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')

@@ -24,6 +24,16 @@ def model():
     return get_model()
 
 
+@pytest.fixture
+def drop_after():
+    """Names of indexes that transactional tests leave on the test database's table: dropped at the end."""
+    names: list[str] = []
+    yield names
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
 def embedded_failures(project):
     made = make_failures(project)
     embeddings_compute(interaction_ids=[f.pk for group in made.values() for f in group])
@@ -78,8 +88,9 @@ def test_embedded_interactions_that_are_no_longer_failures_are_skipped_and_k_sti
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(SIMILARITY_INDEX_MIN_EMBEDDINGS=40)
-def test_a_project_past_the_threshold_gets_its_own_index_once_and_queries_use_it():
+def test_a_project_past_the_threshold_gets_its_own_index_once_and_queries_use_it(drop_after):
     project = project_get_or_create(slug="big-bot", name="Big")
+    drop_after.append(index_name(project))
     other = project_get_or_create(slug="other-bot", name="Other")
     failures = embedded_failures(project)
     embedded_failures(other)  # the same texts in another project: the nearest of all, were it not filtered out
@@ -100,8 +111,9 @@ def test_a_project_past_the_threshold_gets_its_own_index_once_and_queries_use_it
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(SIMILARITY_INDEX_MIN_EMBEDDINGS=40)
-def test_a_build_that_died_is_dropped_and_built_again():
+def test_a_build_that_died_is_dropped_and_built_again(drop_after):
     project = project_get_or_create(slug="big-bot", name="Big")
+    drop_after.append(index_name(project))
     embedded_failures(project)
     similarity_index_ensure(project=project, embedder=embedder_name())
     with connection.cursor() as cursor:  # what a killed CREATE INDEX CONCURRENTLY leaves behind
@@ -125,11 +137,16 @@ def test_the_schedule_queues_only_projects_past_the_threshold_without_a_valid_in
 
 
 @override_settings(SIMILARITY_INDEX_MIN_EMBEDDINGS=40)
-def test_the_index_of_a_deleted_project_is_dropped(project):
+def test_the_index_of_a_deleted_project_is_dropped_and_a_live_ones_kept(project):
     embedded_failures(project)
     similarity_index_ensure(project=project, embedder=embedder_name())
+    kept = project_get_or_create(slug="kept-bot", name="Kept")
+    embedded_failures(kept)
+    similarity_index_ensure(project=kept, embedder=embedder_name())
     name = index_name(project)
     Project.objects.filter(pk=project.pk).delete()
 
-    assert similarity_indexes_prune() == [name]
+    pruned = similarity_indexes_prune()
+    assert name in pruned and index_name(kept) not in pruned
     assert similarity_index_state(name=name) is None
+    assert similarity_index_state(name=index_name(kept)) == "valid"
