@@ -46,16 +46,26 @@ def similarity_index_name(*, project_id: int, embedder: str) -> str:
     return f"{SIMILARITY_INDEX_PREFIX}{int(project_id)}_{hashlib.sha1(embedder.encode()).hexdigest()[:10]}"
 
 
-def similarity_index_state(*, name: str) -> str | None:
-    """ "valid", "invalid" (a concurrent build still running, or one that died) or None when there is no such index."""
+def similarity_indexes(*, name: str | None = None) -> dict[str, bool]:
+    """The projects' HNSW indexes on feedback_embedding (or the one of this name): name -> valid. Invalid means a
+    concurrent build still running, or one that died."""
+    if name is None:
+        match, value = "starts_with(c.relname, %s)", SIMILARITY_INDEX_PREFIX
+    else:
+        match, value = "c.relname = %s", name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT x.indisvalid FROM pg_class c JOIN pg_index x ON x.indexrelid = c.oid "
-            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
-            [name],
+            "SELECT c.relname, x.indisvalid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+            f"WHERE x.indrelid = 'feedback_embedding'::regclass AND {match}",
+            [value],
         )
-        row = cursor.fetchone()
-    return None if row is None else ("valid" if row[0] else "invalid")
+        return dict(cursor.fetchall())
+
+
+def similarity_index_state(*, name: str) -> str | None:
+    """ "valid", "invalid" or None when there is no such index."""
+    valid = similarity_indexes(name=name).get(name)
+    return None if valid is None else ("valid" if valid else "invalid")
 
 
 def similar_failures(*, interaction: Interaction, k: int = 5) -> list[tuple[Interaction, float]]:

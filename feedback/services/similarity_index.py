@@ -14,9 +14,15 @@ import time
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
+from psycopg import sql
 
 from feedback.models import Embedding, Project
-from feedback.selectors.clusters import SIMILARITY_INDEX_PREFIX, similarity_index_name, similarity_index_state
+from feedback.selectors.clusters import (
+    SIMILARITY_INDEX_PREFIX,
+    similarity_index_name,
+    similarity_index_state,
+    similarity_indexes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +43,8 @@ def similarity_index_ensure(*, project: Project, embedder: str) -> float | None:
     name = similarity_index_name(project_id=project.pk, embedder=embedder)
     if embeddings < settings.SIMILARITY_INDEX_MIN_EMBEDDINGS or similarity_index_state(name=name) == "valid":
         return None
-    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
+    concurrently = sql.SQL("" if connection.in_atomic_block else "CONCURRENTLY")
+    index = sql.Identifier(name)
     key = _lock_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
@@ -45,46 +52,43 @@ def similarity_index_ensure(*, project: Project, embedder: str) -> float | None:
             return None  # another worker is building it
         try:
             if similarity_index_state(name=name) == "invalid":  # a build that died; only the lock holder builds
-                cursor.execute(f'DROP INDEX {concurrently} IF EXISTS "{name}"')
+                cursor.execute(_sql(sql.SQL("DROP INDEX {} IF EXISTS {}").format(concurrently, index)))
             started = time.perf_counter()
-            if not concurrently:
+            if connection.in_atomic_block:
                 # Inside a transaction: CREATE INDEX refuses to run while deferred foreign-key checks are pending.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET maintenance_work_mem = %s", [settings.SIMILARITY_INDEX_BUILD_MEMORY])
             # Literals, not parameters: the planner matches a query to a partial index by its predicate's values.
-            # The embedder name is a setting; quote_literal keeps it a literal whatever it holds.
-            cursor.execute("SELECT quote_literal(%s)", [embedder])
-            embedder_literal = cursor.fetchone()[0]
-            cursor.execute(
-                f'CREATE INDEX {concurrently} IF NOT EXISTS "{name}" ON feedback_embedding '
-                "USING hnsw (vector vector_cosine_ops) WITH (m = 16, ef_construction = 64) "
-                f"WHERE project_id = {int(project.pk)} AND embedder = {embedder_literal}"
-            )
+            create = sql.SQL(
+                "CREATE INDEX {} IF NOT EXISTS {} ON feedback_embedding USING hnsw (vector vector_cosine_ops) "
+                "WITH (m = 16, ef_construction = 64) WHERE project_id = {} AND embedder = {}"
+            ).format(concurrently, index, sql.Literal(int(project.pk)), sql.Literal(embedder))
+            cursor.execute(_sql(create))
             seconds = time.perf_counter() - started
-            cursor.execute("RESET maintenance_work_mem")
-            # Fresh statistics, or the planner may keep scanning exactly: right after a bulk load it did, at 229 ms
-            # a query over 100,000 vectors against 30 ms through the index once autovacuum had analyzed the table.
+            # Fresh statistics, or the planner may keep scanning exactly: right after a bulk load it did, and the
+            # similar lookup over 100,000 vectors took 229 ms against 30 ms once autovacuum had analyzed the table.
             cursor.execute("ANALYZE feedback_embedding")
-            if not concurrently:
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         finally:
+            cursor.execute("RESET maintenance_work_mem")
+            if connection.in_atomic_block:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
     logger.info("Built %s over %s embeddings in %.1f s", name, embeddings, seconds)
     return seconds
 
 
+def _sql(statement: sql.Composable) -> str:
+    """A composed statement as text, quoted by psycopg for this connection (Django's cursor takes strings)."""
+    return statement.as_string(connection.connection)
+
+
 def similarity_indexes_prune() -> list[str]:
     """Drop the indexes of projects that no longer exist (their rows went with the project); returns their names."""
+    live = set(Project.objects.values_list("pk", flat=True))
+    gone = [name for name in similarity_indexes() if _project_id(name) not in live]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'feedback_embedding' AND indexname LIKE %s",
-            [SIMILARITY_INDEX_PREFIX + "%"],
-        )
-        names = [row[0] for row in cursor.fetchall()]
-        live = set(Project.objects.values_list("pk", flat=True))
-        gone = [name for name in names if _project_id(name) not in live]
         for name in gone:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+            cursor.execute(_sql(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name))))
     return gone
 
 
@@ -104,10 +108,12 @@ def similarity_indexes_schedule() -> list[tuple[int, str]]:
         .filter(n__gte=settings.SIMILARITY_INDEX_MIN_EMBEDDINGS)
         .order_by("project_id", "embedder")
     )
-    queued = []
-    for project_id, embedder, _ in due:
-        if similarity_index_state(name=similarity_index_name(project_id=project_id, embedder=embedder)) != "valid":
-            queued.append((project_id, embedder))
+    valid = {name for name, is_valid in similarity_indexes().items() if is_valid}
+    queued = [
+        (project_id, embedder)
+        for project_id, embedder, _ in due
+        if similarity_index_name(project_id=project_id, embedder=embedder) not in valid
+    ]
     if queued:
         from feedback.tasks.clustering import build_similarity_index
 
