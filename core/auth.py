@@ -10,6 +10,9 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions, permissions
 
+# Keys are ~50 characters; anything much longer is no key (and is not worth hashing).
+MAX_KEY_LENGTH = 200
+
 
 @cache
 def _resolver():
@@ -25,9 +28,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         scheme, _, raw_key = header.partition(" ")
-        if scheme != self.keyword or not raw_key.strip():
+        raw_key = raw_key.strip()
+        if scheme != self.keyword or not raw_key:
             raise exceptions.AuthenticationFailed("Send the API key as 'Authorization: Bearer <key>'.")
-        api_key = _resolver()(raw_key.strip())
+        if len(raw_key) > MAX_KEY_LENGTH or "\x00" in raw_key:  # PostgreSQL refuses NUL in a query's text
+            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        api_key = _resolver()(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
         return (None, api_key)

@@ -214,11 +214,11 @@ class VersionDiffApi(APIView):
 
 urlpatterns = [
     path("datasets", DatasetListApi.as_view(), name="dataset-list"),
-    path("datasets/<slug:name>", DatasetDetailApi.as_view(), name="dataset-detail"),
-    path("datasets/<slug:name>/examples", ExampleListApi.as_view(), name="dataset-examples"),
-    path("datasets/<slug:name>/versions", VersionListApi.as_view(), name="dataset-versions"),
-    path("datasets/<slug:name>/tags/<str:tag>", VersionTagApi.as_view(), name="dataset-tag"),
-    path("datasets/<slug:name>/versions/<str:ref>", VersionDetailApi.as_view(), name="dataset-version"),
-    path("datasets/<slug:name>/versions/<str:ref>/export", VersionExportApi.as_view(), name="dataset-export"),
-    path("datasets/<slug:name>/versions/<str:ref>/diff/<str:other>", VersionDiffApi.as_view(), name="dataset-diff"),
+    path("datasets/<ref:name>", DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<ref:name>/examples", ExampleListApi.as_view(), name="dataset-examples"),
+    path("datasets/<ref:name>/versions", VersionListApi.as_view(), name="dataset-versions"),
+    path("datasets/<ref:name>/tags/<ref:tag>", VersionTagApi.as_view(), name="dataset-tag"),
+    path("datasets/<ref:name>/versions/<ref:ref>", VersionDetailApi.as_view(), name="dataset-version"),
+    path("datasets/<ref:name>/versions/<ref:ref>/export", VersionExportApi.as_view(), name="dataset-export"),
+    path("datasets/<ref:name>/versions/<ref:ref>/diff/<ref:other>", VersionDiffApi.as_view(), name="dataset-diff"),
 ]

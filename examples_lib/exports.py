@@ -52,8 +52,19 @@ COLUMNS = ["id", "split", "input", "expected_output", "metadata", "lineage"]
 _COLUMN_VALUES = ["stable_id", "split", "input::text", "expected_output::text", "metadata::text", "lineage::text"]
 _COLUMNS_SQL = ", ".join(_COLUMN_VALUES)
 # CSV (RFC 4180) built by PostgreSQL: every field quoted, quotes doubled. JSON text has no raw line breaks, so one
-# row is one line. Cells are JSON text, so that types survive (a string cell reads "..." once JSON-decoded).
-_LINE_SQL["csv"] = " || ',' || ".join(f"""'"' || replace({value}, '"', '""') || '"'""" for value in _COLUMN_VALUES)
+# row is one line. Cells are JSON text, so that types survive (a string cell reads "..." once JSON-decoded). A cell
+# that starts with = + - @ or a tab or carriage return gets a leading ' (OWASP, CSV injection): a spreadsheet would
+# run it as a formula (an id "=HYPERLINK(...)", a number -1+cmd).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SQL = ", ".join(f"chr({ord(char)})" for char in FORMULA_STARTS)
+
+
+def _csv_cell(value: str) -> str:
+    escaped = f"CASE WHEN left({value}, 1) IN ({_FORMULA_SQL}) THEN chr(39) || {value} ELSE {value} END"
+    return f"""'"' || replace({escaped}, '"', '""') || '"'"""
+
+
+_LINE_SQL["csv"] = " || ',' || ".join(_csv_cell(value) for value in _COLUMN_VALUES)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RequestGuardMiddleware",  # refuses what no view should see; /api/ errors as JSON
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -46,7 +47,11 @@ MIDDLEWARE = [
 # The middleware of /api/ (config/wsgi.py): API requests authenticate by key, so sessions, CSRF, messages,
 # frame options and the history middleware's request context do nothing for them but cost time on every capture.
 # CommonMiddleware stays: it checks the Host header against ALLOWED_HOSTS and sets Content-Length.
-API_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RequestGuardMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 TEMPLATES = [
     {
@@ -96,7 +101,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["core.auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -111,6 +116,8 @@ SPECTACULAR_SETTINGS = {
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 API_MAX_BATCH_ITEMS = env_int("API_MAX_BATCH_ITEMS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES + 1024 * 1024
+# Django's debug pages under /api/ (with DEBUG on); otherwise every /api/ error is JSON (core/middleware.py).
+API_DEBUG_PAGES = env_bool("API_DEBUG_PAGES", False)
 
 # --- Celery --------------------------------------------------------------------------------------------------------
 # Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport (core/broker.py: atomicfs://, whose

@@ -19,7 +19,7 @@ def version_resolve(*, dataset: Dataset, ref: str) -> DatasetVersion:
     versions = version_list(dataset=dataset)
     if ref == "latest":
         version = versions.first()
-    elif ref.isdigit():
+    elif ref.isascii() and ref.isdigit():
         version = versions.filter(number=int(ref)).first()
     else:
         version = versions.filter(tags__name=ref).first()

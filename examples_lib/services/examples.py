@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.validation import json_value_problem, text_problem
 from examples_lib.canonical import content_hash, interaction_stable_id, split_for, text_of
 from examples_lib.models import Dataset, Example
 from feedback.models.clusters import EMBEDDING_DIMENSIONS
@@ -111,13 +112,11 @@ def examples_add(*, dataset: Dataset, examples: list[dict[str, Any]], source: st
         if missing:
             result.refused.append({**ref, "code": "invalid", "reason": f"Missing {' and '.join(missing)}."})
             continue
-        if not isinstance(item.get("metadata", {}), dict):
-            result.refused.append({**ref, "code": "invalid", "reason": "metadata must be an object."})
+        reason = _item_problem(item)
+        if reason:
+            result.refused.append({**ref, "code": "invalid", "reason": reason})
             continue
         stable_id = str(item.get("id") or uuid.uuid4().hex)
-        if len(stable_id) > 64:
-            result.refused.append({**ref, "code": "invalid", "reason": "id is longer than 64 characters."})
-            continue
         drafts.append(
             {
                 "ref": ref,
@@ -131,6 +130,22 @@ def examples_add(*, dataset: Dataset, examples: list[dict[str, Any]], source: st
         )
     _add_drafts(dataset=dataset, drafts=drafts, result=result)
     return result
+
+
+def _item_problem(item: dict[str, Any]) -> str | None:
+    """Why a direct example cannot be stored (core.validation's rules for text and JSON), or None."""
+    for name in ("metadata", "lineage"):
+        if not isinstance(item.get(name) or {}, dict):
+            return f"{name} must be an object."
+    if item.get("id") is not None:
+        if not isinstance(item["id"], str | int) or isinstance(item["id"], bool):
+            return "id must be a string."
+        if problem := text_problem(str(item["id"]), max_length=64):
+            return f"id: {problem}"
+    for name in ("input", "expected_output", "metadata", "lineage"):
+        if problem := json_value_problem(item.get(name)):
+            return f"{name}: {problem}"
+    return None
 
 
 def _add_drafts(*, dataset: Dataset, drafts: list[dict], result: AddResult) -> None:

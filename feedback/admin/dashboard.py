@@ -7,8 +7,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from core.validation import datetime_from_text
 from feedback.models import Project
 from feedback.selectors.metrics import feedback_totals, metrics_compare
 from feedback.selectors.monitoring import (
@@ -33,7 +33,7 @@ def _compare(request, project, since, until) -> dict | None:
     before, after = request.GET.get("before"), request.GET.get("after")
     if dimension not in ("model", "prompt_version") or before is None or after is None:
         return None
-    compare_since = parse_datetime(request.GET.get("compare_since") or "") or since
+    compare_since = datetime_from_text(request.GET.get("compare_since")) or since
     return metrics_compare(
         project=project, dimension=dimension, before=before, after=after, since=compare_since, until=until
     )

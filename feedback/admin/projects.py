@@ -1,6 +1,7 @@
 """Admin of projects (with their score thresholds) and API keys: keys are shown once, stored hashed."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 
@@ -111,7 +112,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected API keys")
     def revoke(self, request, queryset):
         count = api_keys_revoke(api_key_ids=list(queryset.values_list("pk", flat=True)))
-        messages.success(request, f"Revoked {count} API key(s); they answer 401 from now on.")
+        delay = settings.API_KEY_CACHE_SECONDS
+        # Each server process remembers an active key for API_KEY_CACHE_SECONDS (core/auth.py): say when it ends.
+        when = f"within {delay} s, once every server's cache of keys has expired" if delay else "from now on"
+        messages.success(request, f"Revoked {count} API key(s); they answer 401 {when}.")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: a revoked key keeps its audit trail

@@ -8,6 +8,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.errors import ApplicationError, error_body
+from core.json_body import read_json_object
 from core.lean_api import LeanApiView
 from feedback.apis import openapi  # noqa: F401 - registers the API key scheme in the schema
 from feedback.apis.capture_serializers import (
@@ -17,7 +18,6 @@ from feedback.apis.capture_serializers import (
     IngestInSerializer,
     IngestResultSerializer,
 )
-from feedback.apis.json_body import read_json_object
 from feedback.services.capture import ItemResult, capture_ingest
 
 ERRORS = {

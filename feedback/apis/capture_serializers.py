@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fields import DateTimeField
 from feedback.models import Feedback, Interaction
 
 _ANY_JSON = "A string, or any JSON value."
@@ -95,8 +96,8 @@ class InteractionFilterSerializer(serializers.Serializer):
     feedback = serializers.ChoiceField(choices=["negative", "positive", "none"], required=False)
     review_status = serializers.ChoiceField(choices=Interaction.ReviewStatus.choices, required=False)
     cluster = serializers.IntegerField(required=False, min_value=1)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = DateTimeField(required=False)
+    until = DateTimeField(required=False)
 
 
 class InteractionOutSerializer(serializers.Serializer):

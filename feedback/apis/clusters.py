@@ -158,7 +158,7 @@ class RunDetailApi(APIView):
 
 
 urlpatterns = [
-    path("interactions/<str:external_id>/similar", SimilarApi.as_view(), name="interaction-similar"),
+    path("interactions/<key:external_id>/similar", SimilarApi.as_view(), name="interaction-similar"),
     path("clusters", ClusterListApi.as_view(), name="clusters"),
     path("clusters/<int:cluster_id>", ClusterDetailApi.as_view(), name="cluster-detail"),
     path("clustering/runs", RunCollectionApi.as_view(), name="clustering-runs"),

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.json_body import read_json_object
 from core.lean_api import LeanApiView
 from core.pagination import CursorPagination
 from feedback.apis.capture import ERRORS, single_response
@@ -16,7 +17,6 @@ from feedback.apis.capture_serializers import (
     InteractionOutSerializer,
     InteractionWrittenSerializer,
 )
-from feedback.apis.json_body import read_json_object
 from feedback.selectors.interactions import interaction_get, interaction_list
 from feedback.services.capture import capture_ingest
 
@@ -70,5 +70,5 @@ class InteractionDetailApi(APIView):
 
 urlpatterns = [
     path("interactions", InteractionCollectionApi.as_view(), name="interactions"),
-    path("interactions/<str:external_id>", InteractionDetailApi.as_view(), name="interaction-detail"),
+    path("interactions/<key:external_id>", InteractionDetailApi.as_view(), name="interaction-detail"),
 ]

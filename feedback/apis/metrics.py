@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import DateTimeField
 from feedback.selectors.metrics import BUCKETS, GROUPS, feedback_series, metrics_compare
 
 # Hour buckets over more than a month make series nobody can read; ask for days instead.
@@ -33,8 +34,8 @@ class FeedbackMetricsApi(APIView):
     class InputSerializer(serializers.Serializer):
         group_by = serializers.ChoiceField(choices=GROUPS, default="model")
         bucket = serializers.ChoiceField(choices=list(BUCKETS), default="hour")
-        since = serializers.DateTimeField(required=False)
-        until = serializers.DateTimeField(required=False)
+        since = DateTimeField(required=False)
+        until = DateTimeField(required=False)
         score = serializers.CharField(required=False, max_length=100, help_text="Average only this feedback name.")
         model = serializers.CharField(required=False, max_length=200)
         prompt_version = serializers.CharField(required=False, max_length=200)
@@ -76,8 +77,8 @@ class MetricsCompareApi(APIView):
         dimension = serializers.ChoiceField(choices=GROUPS)
         before = serializers.CharField(max_length=200, allow_blank=True)
         after = serializers.CharField(max_length=200, allow_blank=True)
-        since = serializers.DateTimeField(required=False)
-        until = serializers.DateTimeField(required=False)
+        since = DateTimeField(required=False)
+        until = DateTimeField(required=False)
         score = serializers.CharField(required=False, max_length=100)
 
         def validate(self, attrs):

@@ -65,5 +65,5 @@ class InteractionReviewsApi(APIView):
 
 
 urlpatterns = [
-    path("interactions/<str:external_id>/reviews", InteractionReviewsApi.as_view(), name="interaction-reviews"),
+    path("interactions/<key:external_id>/reviews", InteractionReviewsApi.as_view(), name="interaction-reviews"),
 ]

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
-from feedback.services.capture_items import ItemInvalid, encodable, feedback_clean, interaction_clean
+from core.validation import encodable
+from feedback.services.capture_items import ItemInvalid, feedback_clean, interaction_clean
 from feedback.services.capture_sql import feedback_insert, interactions_insert, stored_hashes
 from feedback.services.failures import failures_enqueue_embedding
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from core.validation import datetime_problem, json_text_problem, text_problem
+
 THUMBS = "thumbs"
 _THUMBS_VALUES = {"up": 1.0, "down": 0.0, True: 1.0, False: 0.0}  # 1 and 0 hash like True and False
 SOURCES = ("end_user", "sme", "automated")
@@ -59,22 +61,10 @@ class FeedbackRow:
 def _dump(value: Any, field: str, errors: dict) -> str:
     """Canonical JSON text of a value PostgreSQL's jsonb accepts (no NUL, no lone surrogate)."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    if "\\u0000" in text:
-        errors.setdefault(field, []).append("NUL characters (\\u0000) are not allowed.")
-    elif not encodable(text):
-        errors.setdefault(field, []).append("Contains an unpaired UTF-16 surrogate.")
+    problem = json_text_problem(text)
+    if problem:
+        errors.setdefault(field, []).append(problem)
     return text
-
-
-def encodable(text: str) -> bool:
-    """False for text with a lone surrogate (JSON allows "\\ud800"; UTF-8, and so PostgreSQL, does not)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _string(item: dict, field: str, errors: dict, *, max_length: int, required: bool = False) -> str:
@@ -88,12 +78,8 @@ def _string(item: dict, field: str, errors: dict, *, max_length: int, required: 
         return ""
     if required and not value.strip():
         errors.setdefault(field, []).append("Must not be blank.")
-    elif len(value) > max_length:
-        errors.setdefault(field, []).append(f"At most {max_length} characters.")
-    elif "\x00" in value:
-        errors.setdefault(field, []).append("NUL characters are not allowed.")
-    elif not encodable(value):
-        errors.setdefault(field, []).append("Contains an unpaired UTF-16 surrogate.")
+    elif problem := text_problem(value, max_length=max_length):
+        errors.setdefault(field, []).append(problem)
     return value
 
 
@@ -112,8 +98,8 @@ def _datetime(item: dict, field: str, errors: dict) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # naive times are taken as UTC, like the rest of the API
-    if not 1900 <= parsed.year <= 9000:
-        errors.setdefault(field, []).append("The year is out of range.")
+    if problem := datetime_problem(parsed):
+        errors.setdefault(field, []).append(problem)
         return None
     return parsed.astimezone(UTC).isoformat()
 
@@ -186,7 +172,7 @@ def _value(item: dict, name: str, errors: dict) -> tuple[str, float | None, str]
             return "", None, ""
         return "NUMERIC", number, ""
     if isinstance(value, str):
-        if not value or len(value) > 500 or "\x00" in value or not encodable(value):
+        if not value or text_problem(value, max_length=500):
             errors.setdefault("value", []).append("A category must be 1 to 500 characters.")
         return "CATEGORICAL", None, value
     errors.setdefault("value", []).append("Must be a number, true/false, or a string.")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.errors import ApplicationError
+from core.validation import json_value_problem
 from feedback.models import ErrorCategory, Interaction, Project, Review
 from feedback.services.claims import claims_complete
 
@@ -45,6 +46,8 @@ def review_validate(*, interaction: Interaction, verdict: str, correction: objec
     if verdict == Verdict.CORRECTED:
         if _is_blank(correction):
             raise _invalid("A 'corrected' verdict needs the corrected output.", "correction")
+        if problem := json_value_problem(correction):
+            raise _invalid(problem, "correction")
         if correction == interaction.output:
             raise _invalid("The correction is the same as the output; use the 'correct' verdict.", "correction")
     elif not _is_blank(correction):

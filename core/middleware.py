@@ -1,0 +1,66 @@
+"""The first middleware of every request: refuses what no view should see, and keeps /api/ answering JSON.
+
+- A Content-Length that is not a number is a 400 (Django's request.body would raise ValueError: a 500).
+- A NUL in the query string is a 400 (PostgreSQL refuses NUL in text; no filter of the admin or the API means it).
+- Under /api/, a body declared larger than API_MAX_BODY_BYTES is a 413 before anything reads it.
+- Under /api/, an error answered by anything but the API's views (Django's 404 for an unknown path, the debug pages
+  of DEBUG, a 500 of an uncaught exception, a 400 of a suspicious request) becomes the error shape of API.md with
+  its status. Set API_DEBUG_PAGES to see Django's debug pages under /api/ again (DEBUG must be on as well).
+"""
+
+from django.conf import settings
+from django.http import HttpResponseBadRequest
+
+from core.errors import _CODES, error_response
+
+API_PREFIX = "/api/"
+_MESSAGES = {
+    400: "The request is malformed.",
+    404: "No such endpoint; see /api/docs/.",
+    405: "This endpoint does not take this method.",
+    413: "The body is too large.",
+    500: "Something went wrong on our side; retry later.",
+    503: "The service is unavailable for a moment; retry later.",
+}
+
+
+def _error(status: int, message: str | None = None):
+    code = _CODES.get(status, "server_error" if status >= 500 else "error")
+    return error_response(code, message or _MESSAGES.get(status, "The request failed."), status)
+
+
+class RequestGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        is_api = request.path_info.startswith(API_PREFIX)
+        refusal = self._refusal(request, is_api)
+        if refusal is not None:
+            return refusal
+        response = self.get_response(request)
+        if is_api and response.status_code >= 400 and not _is_json(response):
+            if not (settings.DEBUG and getattr(settings, "API_DEBUG_PAGES", False)):
+                headers = {name: response[name] for name in ("Allow", "Retry-After") if response.has_header(name)}
+                response = _error(response.status_code)
+                for name, value in headers.items():
+                    response[name] = value
+        return response
+
+    def _refusal(self, request, is_api: bool):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            message = "The Content-Length header must be a whole number of bytes."
+            return _error(400, message) if is_api else HttpResponseBadRequest(message)
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            message = "NUL characters are not allowed in the query string."
+            return _error(400, message) if is_api else HttpResponseBadRequest(message)
+        if is_api and int(length) > settings.API_MAX_BODY_BYTES:
+            return _error(413, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes; split it.")
+        return None
+
+
+def _is_json(response) -> bool:
+    content_type = response.get("Content-Type", "")
+    return content_type.startswith("application/json") or "+json" in content_type.split(";")[0]
