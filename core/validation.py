@@ -17,7 +17,8 @@ from typing import Any
 # reader, a serializer or json.dumps; real inputs (chat messages, tool calls) nest a few levels.
 MAX_JSON_DEPTH = 64
 # Times outside these years are refused: Python stops at year 9999 and arithmetic near it (a default range, a
-# bucket) overflows; PostgreSQL refuses UTC offsets beyond 15:59. Nothing goldloop records is older than 1900.
+# bucket) overflows. Nothing goldloop records is older than 1900. Times are converted to UTC before a query, as
+# PostgreSQL refuses UTC offsets beyond 15:59 that Python accepts (up to 23:59).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -115,9 +116,8 @@ def json_loads(body: bytes | str) -> Any:
 
 
 def datetime_problem(value: datetime) -> str | None:
-    """Why this time is outside what Python and PostgreSQL both hold (with room for arithmetic), or None."""
-    if value.tzinfo is not None and abs(value.utcoffset().total_seconds()) >= 16 * 3600:
-        return "The UTC offset must be within ±15:59."
+    """Why this time is outside what Python and PostgreSQL both hold (with room for arithmetic), or None. Any
+    offset Python accepts is fine: callers convert to UTC."""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if not EARLIEST <= aware <= LATEST:
         return OUT_OF_RANGE

@@ -227,3 +227,24 @@ def test_export_dataset_names_unknown_things(mixed, tmp_path):
         )
     with pytest.raises(CommandError, match="No project"):
         call_command("export_dataset", "refund-answers", "--project", "nope", "--output", str(tmp_path / "x"))
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(project, start):
+    dataset = dataset_create(project=project, name="formulas")
+    formula = f'{start}HYPERLINK("http://x")'
+    examples_add(
+        dataset=dataset,
+        examples=[
+            {"id": formula, "input": -1, "expected_output": formula, "metadata": {}},
+            {"id": "plain", "input": "q", "expected_output": 2},
+        ],
+    )
+    version = version_create(dataset=dataset, created_by_name="test")
+    rows = list(csv.DictReader(io.StringIO(export(version, "csv").decode())))
+    by_id = {row["id"].lstrip("'"): row for row in rows}
+    assert by_id[formula]["id"] == "'" + formula
+    assert by_id[formula]["input"] == "'-1"
+    assert json.loads(by_id[formula]["expected_output"]) == formula  # a JSON string starts with '"' already
+    assert by_id["plain"]["id"] == "plain" and by_id["plain"]["expected_output"] == "2"
+    assert all(not cell.startswith(tuple("=+-@\t\r")) for row in rows for cell in row.values())

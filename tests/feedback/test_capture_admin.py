@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from feedback.models import ApiKey, Feedback, Interaction, ScoreThreshold
+from feedback.services.api_keys import api_key_create
 from tests.factories import FeedbackFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,13 @@ def test_capture_changelists_are_read_only_and_query_count_is_flat(staff, projec
     assert staff.get("/admin/feedback/interaction/add/").status_code == 403
     page = staff.get(f"/admin/feedback/interaction/{interaction.pk}/change/")
     assert page.status_code == 200 and b"Save" not in page.content
+
+
+@pytest.mark.parametrize("seconds, says", [(5, "answer 401 within 5 s"), (0, "answer 401 from now on")])
+def test_the_revoke_message_says_when_the_key_stops_working(staff, project, settings, seconds, says):
+    settings.API_KEY_CACHE_SECONDS = seconds
+    api_key, _ = api_key_create(project=project, scopes=["read"])
+    page = staff.post(
+        "/admin/feedback/apikey/", {"action": "revoke", "_selected_action": [api_key.pk]}, follow=True
+    ).content.decode()  # fmt: skip
+    assert says in page
