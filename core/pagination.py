@@ -86,7 +86,7 @@ PAGE_PARAMETERS = [
     ),
     OpenApiParameter(
         "limit",
-        OpenApiTypes.INT,
+        {"type": "integer", "minimum": 1, "maximum": CursorPagination.max_page_size},
         description=f"Items per page, 1 to {CursorPagination.max_page_size} (default {CursorPagination.page_size}).",
         required=False,
     ),

@@ -9,7 +9,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import CursorPagination
+from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from examples_lib import serializers as s
 from examples_lib.exports import FORMATS, export_stream
 from examples_lib.selectors.datasets import dataset_get, dataset_list, example_list
@@ -51,14 +51,19 @@ def _paginate(view: APIView, request, queryset, serializer_class, ordering: tupl
 class DatasetListApi(APIView):
     required_scope = READ_OR_CURATE
 
-    @_doc("datasets_list", "The project's datasets.", {200: s.DatasetOutSerializer(many=True)})
+    @_doc(
+        "datasets_list",
+        "The project's datasets, by name; cursor-paginated.",
+        {200: page_of(s.DatasetOutSerializer, "Dataset")},
+        parameters=PAGE_PARAMETERS,
+    )
     def get(self, request):
         return _paginate(self, request, dataset_list(project=request.auth.project), s.DatasetOutSerializer, ("name",))
 
     @_doc(
         "datasets_create",
         "Create a dataset (409 when the name exists).",
-        {201: s.DatasetOutSerializer},
+        {201: s.DatasetOutSerializer, 409: OpenApiResponse(s.ApiErrorSerializer, description="The name exists.")},
         request=s.DatasetInSerializer,
     )
     def post(self, request):
@@ -80,7 +85,12 @@ class DatasetDetailApi(APIView):
 class ExampleListApi(APIView):
     required_scope = READ_OR_CURATE
 
-    @_doc("dataset_examples_list", "The draft's examples, oldest first.", {200: s.ExampleOutSerializer(many=True)})
+    @_doc(
+        "dataset_examples_list",
+        "The draft's examples, oldest first; cursor-paginated.",
+        {200: page_of(s.ExampleOutSerializer, "Example")},
+        parameters=PAGE_PARAMETERS,
+    )
     def get(self, request, name: str):
         dataset = dataset_get(project=request.auth.project, name=name)
         return _paginate(self, request, example_list(dataset=dataset), s.ExampleOutSerializer, ("id",))
@@ -107,8 +117,9 @@ class VersionListApi(APIView):
 
     @_doc(
         "dataset_versions_list",
-        "The manifests of every version, newest first.",
-        {200: s.VersionOutSerializer(many=True)},
+        "The manifests of every version, newest first; cursor-paginated.",
+        {200: page_of(s.VersionOutSerializer, "Version")},
+        parameters=PAGE_PARAMETERS,
     )
     def get(self, request, name: str):
         dataset = dataset_get(project=request.auth.project, name=name)
@@ -117,7 +128,10 @@ class VersionListApi(APIView):
     @_doc(
         "dataset_versions_create",
         "Freeze the draft as the next version (409 when it equals the latest).",
-        {201: s.VersionOutSerializer},
+        {
+            201: s.VersionOutSerializer,
+            409: OpenApiResponse(s.ApiErrorSerializer, description="The draft equals the latest version."),
+        },
         request=s.VersionInSerializer,
     )
     def post(self, request, name: str):

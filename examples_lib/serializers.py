@@ -3,14 +3,15 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from core import fields
 from examples_lib.canonical import SPLITS
 from examples_lib.exports import FORMATS
 from examples_lib.models import Dataset, DatasetVersion, Example
 
 
 class DatasetInSerializer(serializers.Serializer):
-    name = serializers.SlugField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = fields.SlugField(max_length=100)
+    description = fields.CharField(required=False, allow_blank=True, default="")
     split = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=1), required=False, help_text="Default 0.8/0.1/0.1."
     )
@@ -39,7 +40,7 @@ class DatasetOutSerializer(serializers.ModelSerializer):
 
 
 class ExampleItemSerializer(serializers.Serializer):
-    id = serializers.CharField(required=False, max_length=64, help_text="Your id; an existing id is updated.")
+    id = fields.CharField(required=False, max_length=64, help_text="Your id; an existing id is updated.")
     input = serializers.JSONField(required=False)
     expected_output = serializers.JSONField(required=False)
     metadata = serializers.JSONField(required=False)
@@ -47,7 +48,7 @@ class ExampleItemSerializer(serializers.Serializer):
 
 class ExamplesInSerializer(serializers.Serializer):
     from_interactions = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, max_length=settings.API_MAX_BATCH_ITEMS
+        child=fields.CharField(max_length=255), required=False, max_length=settings.API_MAX_BATCH_ITEMS
     )
     examples = serializers.ListField(
         child=serializers.DictField(), required=False, max_length=settings.API_MAX_BATCH_ITEMS
@@ -68,8 +69,8 @@ class ExampleOutSerializer(serializers.ModelSerializer):
 
 
 class VersionInSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    tag = serializers.SlugField(required=False, max_length=100)
+    note = fields.CharField(required=False, allow_blank=True, default="")
+    tag = fields.SlugField(required=False, max_length=100)
 
 
 class VersionOutSerializer(serializers.ModelSerializer):
@@ -110,7 +111,7 @@ class ExportQuerySerializer(serializers.Serializer):
 
 
 class TagInSerializer(serializers.Serializer):
-    version = serializers.CharField(help_text="A number, a tag, or 'latest'.")
+    version = fields.CharField(help_text="A number, a tag, or 'latest'.")
 
 
 # --- Documentation-only shapes (the OpenAPI schema) ----------------------------------------------------------------

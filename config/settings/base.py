@@ -111,6 +111,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Capture AI outputs and feedback, review failures, cluster them, and export golden datasets.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The path converters of core/converters.py (a client's id; a name, tag or version ref).
+    "PATH_CONVERTER_OVERRIDES": {
+        "key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\u0000]+$"},
+        "ref": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[-a-zA-Z0-9_]+$"},
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.error_responses",  # the error answers of every operation (auth, parser, converters)
+    ],
 }
 # The API accepts at most this many bytes per request body (API.md: batches of 5 MB).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)

@@ -76,9 +76,10 @@ class IngestApi(LeanApiView):
         body = read_json_object(request)
         interactions, feedback = body.get("interactions", []), body.get("feedback", [])
         fields = {
-            name: ["Must be a list."]
+            name: ["Must be a list of objects."]
             for name in ("interactions", "feedback")
             if not isinstance(body.get(name, []), list)
+            or not all(isinstance(item, dict) for item in body.get(name, []))
         }
         if fields:
             raise ApplicationError("The batch is invalid; see fields.", fields=fields)

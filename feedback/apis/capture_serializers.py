@@ -14,6 +14,18 @@ from feedback.models import Feedback, Interaction
 _ANY_JSON = "A string, or any JSON value."
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": t} for t in ("string", "number", "boolean", "object")] + [{"type": "array", "items": {}}]}
+)
+class AnyJsonField(serializers.JSONField):
+    """Any JSON but null (the capture path requires input and output)."""
+
+
+def _id_field(**kwargs) -> serializers.RegexField:
+    # Not blank: at least one character that is not a space.
+    return serializers.RegexField(r"\S", max_length=255, **kwargs)
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
@@ -25,39 +37,62 @@ class ErrorSerializer(serializers.Serializer):
 
 
 # --- Input (documentation of the request bodies) ---------------------------------------------------------------
+# Optional fields may be null: the capture path (services/capture_items.py) takes null as absent.
 class InteractionInSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=255, help_text="The client's id, unique in the project.")
-    input = serializers.JSONField(help_text=f"Prompt text or chat messages. {_ANY_JSON}")
-    output = serializers.JSONField(help_text=f"The model's output. {_ANY_JSON}")
-    model = serializers.CharField(max_length=200, required=False)
-    prompt_version = serializers.CharField(max_length=200, required=False)
-    trace_id = serializers.CharField(max_length=200, required=False)
-    metadata = serializers.DictField(required=False)
-    occurred_at = serializers.DateTimeField(required=False, help_text="When it happened; now when omitted.")
+    id = _id_field(help_text="The client's id, unique in the project.")
+    input = AnyJsonField(help_text=f"Prompt text or chat messages. {_ANY_JSON}")
+    output = AnyJsonField(help_text=f"The model's output. {_ANY_JSON}")
+    model = serializers.CharField(max_length=200, required=False, allow_null=True)
+    prompt_version = serializers.CharField(max_length=200, required=False, allow_null=True)
+    trace_id = serializers.CharField(max_length=200, required=False, allow_null=True)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it happened; now when omitted."
+    )
 
 
 class FeedbackInSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=255, help_text="The idempotency key, unique in the project.")
+    id = _id_field(help_text="The idempotency key, unique in the project.")
     interaction_id = serializers.CharField(
-        max_length=255, required=False, help_text="The interaction's id; optional when 'interaction' is sent."
+        max_length=255,
+        required=False,
+        allow_null=True,
+        help_text="The interaction's id; optional when 'interaction' is sent.",
     )
-    interaction = InteractionInSerializer(required=False, help_text="Creates the interaction in the same call.")
-    name = serializers.CharField(max_length=100, required=False, help_text="e.g. 'thumbs', 'helpfulness'.")
+    interaction = InteractionInSerializer(
+        required=False, allow_null=True, help_text="Creates the interaction in the same call."
+    )
+    name = serializers.CharField(
+        max_length=100, required=False, allow_null=True, help_text="e.g. 'thumbs', 'helpfulness'."
+    )
     value = serializers.JSONField(
         required=False,
+        allow_null=True,
         help_text="A number (NUMERIC), true/false (BOOLEAN) or a string (CATEGORICAL); 'thumbs' takes up/down.",
     )
-    comment = serializers.CharField(required=False)
-    correction = serializers.JSONField(required=False, help_text="The output as it should have been.")
-    source = serializers.ChoiceField(choices=Feedback.Source.choices, required=False, default="end_user")
-    author = serializers.CharField(max_length=200, required=False)
-    metadata = serializers.DictField(required=False)
-    created_at = serializers.DateTimeField(required=False, help_text="When it was given (backfills); now by default.")
+    comment = serializers.CharField(required=False, allow_null=True)
+    correction = serializers.JSONField(required=False, allow_null=True, help_text="The output as it should have been.")
+    source = serializers.ChoiceField(
+        choices=Feedback.Source.choices, required=False, allow_null=True, default="end_user"
+    )
+    author = serializers.CharField(max_length=200, required=False, allow_null=True)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    created_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it was given (backfills); now by default."
+    )
 
 
 class IngestInSerializer(serializers.Serializer):
-    interactions = InteractionInSerializer(many=True, required=False)
-    feedback = FeedbackInSerializer(many=True, required=False)
+    interactions = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Interactions as POST /interactions takes them; each gets its own result (an invalid one a 400).",
+    )
+    feedback = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Feedback as POST /feedback takes it; each gets its own result (an invalid one a 400).",
+    )
 
 
 # --- Output of writes ----------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
-from core.pagination import CursorPagination
+from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from feedback.apis.capture_serializers import ErrorSerializer, InteractionOutSerializer
 from feedback.models import Interaction
 from feedback.selectors.clusters import (
@@ -50,6 +50,10 @@ class ClusterOutSerializer(serializers.Serializer):
         return [names[pk] for pk in cluster.representative_ids if pk in names]
 
 
+class ClusterDetailOutSerializer(ClusterOutSerializer):
+    members = page_of(InteractionOutSerializer, "ClusterMember")
+
+
 class RunOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -83,7 +87,7 @@ class SimilarApi(APIView):
         operation_id="interactions_similar",
         parameters=[SimilarQuerySerializer],
         responses={
-            200: SimilarOutSerializer(many=True),
+            200: page_of(SimilarOutSerializer, "Similar"),
             404: ErrorSerializer,
             409: OpenApiResponse(ErrorSerializer, description="Not embedded yet (not a failure, or just arrived)."),
         },
@@ -111,7 +115,12 @@ class SimilarApi(APIView):
 class ClusterListApi(APIView):
     required_scope = "read"
 
-    @extend_schema(operation_id="clusters_list", responses={200: ClusterOutSerializer(many=True)})
+    @extend_schema(
+        operation_id="clusters_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(ClusterOutSerializer, "Cluster")},
+        summary="The current clusters of failures, largest first; cursor-paginated.",
+    )
     def get(self, request):
         paginator = ClusterPagination()
         page = paginator.paginate_queryset(cluster_list(project=request.auth.project), request, view=self)
@@ -123,8 +132,9 @@ class ClusterDetailApi(APIView):
 
     @extend_schema(
         operation_id="clusters_retrieve",
-        responses={200: ClusterOutSerializer, 404: ErrorSerializer},
-        summary="One cluster with its members (cursor-paginated under 'members').",
+        parameters=PAGE_PARAMETERS,
+        responses={200: ClusterDetailOutSerializer, 404: ErrorSerializer},
+        summary="One cluster with its members (cursor-paginated under 'members': cursor and limit page them).",
     )
     def get(self, request, cluster_id: int):
         cluster = cluster_get(project=request.auth.project, cluster_id=cluster_id)

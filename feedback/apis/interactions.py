@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from core.json_body import read_json_object
 from core.lean_api import LeanApiView
-from core.pagination import CursorPagination
+from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from feedback.apis.capture import ERRORS, single_response
 from feedback.apis.capture_serializers import (
     ErrorSerializer,
@@ -26,8 +26,8 @@ class InteractionCollectionApi(LeanApiView):
 
     @extend_schema(
         operation_id="interactions_list",
-        parameters=[InteractionFilterSerializer],
-        responses={200: InteractionOutSerializer(many=True)},
+        parameters=[InteractionFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: page_of(InteractionOutSerializer, "Interaction")},
         summary="The project's interactions, newest first, filtered; cursor-paginated.",
     )
     def get(self, request):

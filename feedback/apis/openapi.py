@@ -5,6 +5,10 @@ Registered by being imported (drf-spectacular collects extension subclasses); ap
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from core.openapi import BODY_REQUIRED
+
+BODY_REQUIRED.update({"interactions_create", "feedback_create", "ingest_batch"})
+
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "core.auth.ApiKeyAuthentication"

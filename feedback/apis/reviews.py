@@ -1,10 +1,13 @@
 """POST /api/v1/interactions/{id}/reviews: import an SME verdict (scope `review`); GET lists them (scope `read`)."""
 
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import fields
+from core.pagination import page_of
 from feedback.models import ApiKey, Review
 from feedback.selectors.reviews import interaction_of_project, reviews_of
 from feedback.services.reviews import review_import
@@ -39,15 +42,26 @@ class InteractionReviewsApi(APIView):
     class InputSerializer(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
         correction = serializers.JSONField(required=False, allow_null=True, default=None)
-        error_category = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=100)
-        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
-        reviewer = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+        error_category = fields.CharField(required=False, allow_null=True, allow_blank=True, max_length=100)
+        notes = fields.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+        reviewer = fields.CharField(required=False, allow_blank=True, default="", max_length=200)
 
+    @extend_schema(
+        operation_id="interaction_reviews_list",
+        responses={200: page_of(ReviewOutputSerializer, "Review")},
+        summary="The interaction's reviews (the latest 100; 'next' is always null).",
+    )
     def get(self, request, external_id: str):
         interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
         reviews = reviews_of(interaction=interaction)[:100]
         return Response({"results": ReviewOutputSerializer(reviews, many=True).data, "next": None})
 
+    @extend_schema(
+        operation_id="interaction_reviews_create",
+        request=InputSerializer,
+        responses={201: ReviewOutputSerializer},
+        summary="Record an SME's verdict (the rules of a review made in the admin).",
+    )
     def post(self, request, external_id: str):
         interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
         data = self.InputSerializer(data=request.data)

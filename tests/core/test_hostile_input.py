@@ -267,3 +267,8 @@ def test_the_dashboard_ignores_an_impossible_comparison_start(staff, project, si
     InteractionFactory(project=project, model="a")
     url = f"/admin/dashboard/?project={project.slug}&dimension=model&before=a&after=b&compare_since={since}"
     assert staff.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url, params", TIME_READERS)
+def test_an_empty_time_is_refused_not_ignored(api, golden, url, params):
+    assert_error(api.get(url, {**params, "since": ""}), 400, "invalid")
