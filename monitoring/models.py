@@ -27,6 +27,7 @@ class FeedbackRollup(models.Model):
     )
 
     class Meta:
+        db_table = "feedback_feedbackrollup"  # the table of when this model lived in feedback
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "bucket_start", "model", "prompt_version", "name"], name="uniq_feedback_rollup"
@@ -42,6 +43,9 @@ class RollupCursor(models.Model):
     last_interaction_id = models.BigIntegerField(default=0, help_text="Rows after these ids may dirty old hours.")
     last_feedback_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "feedback_rollupcursor"  # the table of when this model lived in feedback
 
 
 class AlertRule(models.Model):
@@ -84,6 +88,7 @@ class AlertRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "feedback_alertrule"  # the table of when this model lived in feedback
         ordering = ["project", "name"]
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="uniq_alert_rule_name")]
 
@@ -104,6 +109,7 @@ class Alert(models.Model):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        db_table = "feedback_alert"  # the table of when this model lived in feedback
         ordering = ["-opened_at"]
         constraints = [
             # No alert storms: the database itself refuses a second firing alert for one rule.
@@ -135,6 +141,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "feedback_webhookdelivery"  # the table of when this model lived in feedback
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["alert", "event", "attempt"], name="webhook_delivery_alert")]

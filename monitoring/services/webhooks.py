@@ -15,7 +15,7 @@ import urllib.request
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from feedback.models import Alert, WebhookDelivery
+from monitoring.models import Alert, WebhookDelivery
 
 EXCERPT_CHARS = 500
 

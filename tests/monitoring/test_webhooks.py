@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from feedback.models import Alert, AlertRule, WebhookDelivery
-from feedback.services.alerts import alert_rule_evaluate
-from feedback.services.webhooks import webhook_deliver
-from feedback.tasks.monitoring import deliver_alert_webhook
+from monitoring.models import Alert, AlertRule, WebhookDelivery
+from monitoring.services.alerts import alert_rule_evaluate
+from monitoring.services.webhooks import webhook_deliver
+from monitoring.tasks import deliver_alert_webhook
 from tests.factories import FeedbackFactory
 
 SECRET = "s3cret-for-tests"

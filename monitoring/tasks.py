@@ -4,14 +4,15 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from feedback.models import Alert, Project
-from feedback.services.alerts import alert_rules_evaluate
-from feedback.services.metrics import rollups_refresh, rollups_refresh_all
-from feedback.services.webhooks import WebhookRetryableError, webhook_deliver
+from feedback.models import Project
+from monitoring.models import Alert
+from monitoring.services.alerts import alert_rules_evaluate
+from monitoring.services.rollups import rollups_refresh, rollups_refresh_all
+from monitoring.services.webhooks import WebhookRetryableError, webhook_deliver
 
 
 @shared_task(
-    name="feedback.tasks.refresh_feedback_rollups",
+    name="monitoring.tasks.refresh_feedback_rollups",
     autoretry_for=(OperationalError,),
     max_retries=2,
     expires=55,  # the next tick refreshes anyway; stale refreshes would only queue up
@@ -26,7 +27,7 @@ def refresh_feedback_rollups(project_id: int | None = None) -> None:
 
 
 @shared_task(
-    name="feedback.tasks.evaluate_alert_rules",
+    name="monitoring.tasks.evaluate_alert_rules",
     autoretry_for=(OperationalError,),
     max_retries=2,
     expires=55,
@@ -38,7 +39,7 @@ def evaluate_alert_rules() -> None:
 
 @shared_task(
     bind=True,
-    name="feedback.tasks.deliver_alert_webhook",
+    name="monitoring.tasks.deliver_alert_webhook",
     acks_late=True,  # a lost worker redelivers; the receiver sees the same X-Goldloop-Delivery
     reject_on_worker_lost=True,
     ignore_result=True,

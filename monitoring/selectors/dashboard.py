@@ -8,8 +8,9 @@ from django.db import connection
 from django.db.models import F, Max, QuerySet
 from django.utils.module_loading import import_string
 
-from feedback.models import Alert, Cluster, FeedbackRollup, Interaction, Project
-from feedback.selectors.metrics import BUCKETS, bucket_floor, feedback_series
+from feedback.models import Cluster, Interaction, Project
+from monitoring.models import Alert, FeedbackRollup
+from monitoring.selectors.metrics import BUCKETS, bucket_floor, feedback_series
 
 logger = logging.getLogger(__name__)
 

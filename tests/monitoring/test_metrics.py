@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from scipy import stats
 
-from feedback.models import Feedback, FeedbackRollup
-from feedback.services.metrics import rollups_refresh
+from feedback.models import Feedback
+from monitoring.models import FeedbackRollup
+from monitoring.services.rollups import rollups_refresh
 from tests.factories import FeedbackFactory, InteractionFactory
 
 T = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -199,8 +200,8 @@ def test_compare_flags_a_real_regression(project, api):
 def test_the_beat_task_and_the_command_refresh_rollups(data, capsys):
     from django.core.management import call_command
 
-    from feedback.models import RollupCursor
-    from feedback.tasks.monitoring import refresh_feedback_rollups
+    from monitoring.models import RollupCursor
+    from monitoring.tasks import refresh_feedback_rollups
 
     refresh_feedback_rollups.apply()
     cursor = RollupCursor.objects.get(project=data)

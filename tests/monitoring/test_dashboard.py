@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 
-from feedback.models import AlertRule, Cluster, Interaction
+from feedback.models import Cluster, Interaction
+from monitoring.models import AlertRule
 from tests.factories import FailureFactory, FeedbackFactory, InteractionFactory
 
 
@@ -116,7 +117,7 @@ def fake_panel(*, project):
 
 def test_panels_named_in_settings_are_shown_and_absent_ones_skipped(project, staff_client, settings):
     settings.DASHBOARD_PANELS = [
-        "tests.feedback.test_monitor_dashboard.fake_panel",
+        "tests.monitoring.test_dashboard.fake_panel",
         "no_such_app.selectors.dashboard_golden_sets",
     ]
     response = staff_client.get("/admin/dashboard/", {"project": project.slug})
@@ -139,14 +140,14 @@ def test_the_real_golden_sets_panel_renders(project, staff_client):
 
 
 def test_monitoring_changelists_need_few_queries(project, staff_client, django_assert_max_num_queries):
-    from feedback.models import Alert, WebhookDelivery
+    from monitoring.models import Alert, WebhookDelivery
 
     for index in range(5):
         rule = AlertRule.objects.create(project=project, name=f"rule {index}", metric="negative_rate", threshold=0.5)
         alert = Alert.objects.create(rule=rule, opened_at=timezone.now(), value=0.9)
         WebhookDelivery.objects.create(alert=alert, event="alert.firing", url="http://x", attempt=1, status_code=200)
-    for url in ("/admin/feedback/alertrule/", "/admin/feedback/alert/", "/admin/feedback/webhookdelivery/"):
+    for url in ("/admin/monitoring/alertrule/", "/admin/monitoring/alert/", "/admin/monitoring/webhookdelivery/"):
         with django_assert_max_num_queries(12):
             assert staff_client.get(url).status_code == 200
-    assert staff_client.get(f"/admin/feedback/alert/{alert.pk}/change/").status_code == 200
-    assert staff_client.get(f"/admin/feedback/alertrule/{rule.pk}/change/").status_code == 200
+    assert staff_client.get(f"/admin/monitoring/alert/{alert.pk}/change/").status_code == 200
+    assert staff_client.get(f"/admin/monitoring/alertrule/{rule.pk}/change/").status_code == 200

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback.selectors.metrics import BUCKETS, GROUPS, feedback_series, metrics_compare
+from monitoring.selectors.metrics import BUCKETS, GROUPS, feedback_series, metrics_compare
 
 # Hour buckets over more than a month make series nobody can read; ask for days instead.
 MAX_RANGE = {"hour": timedelta(days=31), "day": timedelta(days=400)}

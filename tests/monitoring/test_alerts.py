@@ -6,8 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from feedback.models import Alert, AlertRule, Cluster, Interaction
-from feedback.services.alerts import alert_rule_evaluate, alert_rules_evaluate
+from feedback.models import Cluster, Interaction
+from monitoring.models import Alert, AlertRule
+from monitoring.services.alerts import alert_rule_evaluate, alert_rules_evaluate
 from tests.factories import FailureFactory, FeedbackFactory, InteractionFactory
 
 
@@ -122,7 +123,7 @@ def test_backlog_age_and_cluster_growth_rules(project):
 
 
 def test_the_admin_form_refuses_a_webhook_without_secret_and_a_rate_above_one(project):
-    from feedback.admin.monitoring import AlertRuleForm
+    from monitoring.admin.alerts import AlertRuleForm
 
     base = {
         "project": project.pk,
@@ -146,8 +147,8 @@ def test_beat_evaluates_rules_every_minute_on_the_alerts_queue(settings):
     from config.celery import app
 
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedule["feedback.tasks.evaluate_alert_rules"] == 60
-    assert schedule["feedback.tasks.refresh_feedback_rollups"] == 60
-    for task in ("feedback.tasks.evaluate_alert_rules", "feedback.tasks.deliver_alert_webhook"):
+    assert schedule["monitoring.tasks.evaluate_alert_rules"] == 60
+    assert schedule["monitoring.tasks.refresh_feedback_rollups"] == 60
+    for task in ("monitoring.tasks.evaluate_alert_rules", "monitoring.tasks.deliver_alert_webhook"):
         assert app.amqp.router.route({}, task)["queue"].name == "alerts"
-    assert app.amqp.router.route({}, "feedback.tasks.refresh_feedback_rollups")["queue"].name == "default"
+    assert app.amqp.router.route({}, "monitoring.tasks.refresh_feedback_rollups")["queue"].name == "default"

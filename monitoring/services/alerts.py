@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
-from feedback.models import Alert, AlertRule, Cluster, Feedback, Interaction, WebhookDelivery
+from feedback.models import Cluster, Feedback, Interaction
+from monitoring.models import Alert, AlertRule, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _measure(rule: AlertRule, now: datetime) -> Measurement:
 def _notify(alert: Alert, event: str) -> None:
     if not alert.rule.webhook_url:
         return
-    from feedback.tasks.monitoring import deliver_alert_webhook  # tasks import services; this is the one way back
+    from monitoring.tasks import deliver_alert_webhook  # tasks import services; this is the one way back
 
     transaction.on_commit(lambda: deliver_alert_webhook.delay(alert.pk, event))
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from feedback.models import Project
-from feedback.selectors.metrics import feedback_totals, metrics_compare
-from feedback.selectors.monitoring import (
+from monitoring.selectors.dashboard import (
     alerts_firing_count,
     alerts_recent,
     chart_series,
@@ -20,7 +19,8 @@ from feedback.selectors.monitoring import (
     dimension_values,
     review_backlog,
 )
-from feedback.services.metrics import rollups_refresh
+from monitoring.selectors.metrics import feedback_totals, metrics_compare
+from monitoring.services.rollups import rollups_refresh
 
 # Ranges offered on the page: (label, length, bucket).
 RANGES = {"24h": ("Last 24 hours", timedelta(hours=24), "hour"), "7d": ("Last 7 days", timedelta(days=7), "hour")}
@@ -84,7 +84,7 @@ def dashboard_view(request):
             compare=_compare(request, project, since, until),
             compare_query=request.GET,
         )
-    return TemplateResponse(request, "admin/feedback/dashboard/dashboard.html", context)
+    return TemplateResponse(request, "admin/monitoring/dashboard/dashboard.html", context)
 
 
 def dashboard_urls() -> list:

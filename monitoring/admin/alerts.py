@@ -6,8 +6,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
-from feedback.admin.dashboard import dashboard_urls
-from feedback.models import Alert, AlertRule, WebhookDelivery
+from monitoring.admin.dashboard import dashboard_urls
+from monitoring.models import Alert, AlertRule, WebhookDelivery
 
 
 class AlertInline(admin.TabularInline):
@@ -119,7 +119,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="alert")
     def alert_link(self, delivery: WebhookDelivery) -> str:
-        url = reverse("admin:feedback_alert_change", args=[delivery.alert_id])
+        url = reverse("admin:monitoring_alert_change", args=[delivery.alert_id])
         return format_html('<a href="{}">{}</a>', url, delivery.alert)
 
     def has_add_permission(self, request) -> bool:
@@ -132,4 +132,4 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 # The dashboard lives at /admin/dashboard/ and is linked from the top of the admin index.
 _site_urls = admin.site.get_urls
 admin.site.get_urls = lambda: [*dashboard_urls(), *_site_urls()]
-admin.site.index_template = "admin/feedback/dashboard/admin_index.html"
+admin.site.index_template = "admin/monitoring/dashboard/admin_index.html"

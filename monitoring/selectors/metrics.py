@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 from scipy import stats
 
-from feedback.models import Feedback, FeedbackRollup, Interaction, Project, RollupCursor
+from feedback.models import Feedback, Interaction, Project
+from monitoring.models import FeedbackRollup, RollupCursor
 
 GROUPS = ("model", "prompt_version")
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from feedback.models import Project
-from feedback.services.metrics import rollups_refresh
+from monitoring.services.rollups import rollups_refresh
 
 
 class Command(BaseCommand):

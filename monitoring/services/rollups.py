@@ -13,7 +13,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from feedback.models import Feedback, FeedbackRollup, Interaction, Project, RollupCursor
+from feedback.models import Feedback, Interaction, Project
+from monitoring.models import FeedbackRollup, RollupCursor
 
 HOUR = timedelta(hours=1)
 
