@@ -6,7 +6,7 @@ Definitions (README, Monitoring):
   capture (`Feedback.is_negative`); grouped by the model and prompt version of their interaction.
 - negative_rate = negative / feedback (null without feedback).
 - mean_score = mean of the NUMERIC feedback values in the bucket (only those named `score` when given).
-Buckets are UTC hours or days; a bucket is counted whole. Closed hours come from the rollups (services/metrics.py);
+Buckets are UTC hours or days; a bucket is counted whole. Closed hours come from the rollups (services/rollups.py);
 the hours after the project's rollup cursor are computed live from the base tables.
 """
 

@@ -1,4 +1,4 @@
-"""Hourly rollups behind the metrics API and the dashboard (models/monitoring.py: FeedbackRollup, RollupCursor).
+"""Hourly rollups behind the metrics API and the dashboard (monitoring/models.py: FeedbackRollup, RollupCursor).
 
 A refresh recomputes whole hours from the base tables (delete, then INSERT ... SELECT with GROUP BY), so running it
 twice is harmless. Which hours: every closed hour the first time; afterwards the last few closed hours (feedback

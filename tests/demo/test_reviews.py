@@ -1,7 +1,9 @@
+import sys
+
 from django.contrib.auth import get_user_model
 
+from demo import reviews
 from feedback.models import ErrorCategory, Interaction, Review
-from feedback.services.demo_reviews import demo_reviews_load
 from tests.factories import FailureFactory, ProjectFactory
 
 
@@ -9,8 +11,8 @@ def test_demo_reviews_are_idempotent_and_log_in_ready(db, capsys):
     project = ProjectFactory(slug="support-bot")
     for quality in ("good", "generic", "wrong") * 7:
         FailureFactory(project=project, metadata={"intent": "card_arrival", "demo_quality": quality})
-    demo_reviews_load(project=project)
-    demo_reviews_load(project=project)
+    reviews.load(project=project, stdout=sys.stdout)
+    reviews.load(project=project, stdout=sys.stdout)
 
     users = get_user_model().objects.in_bulk(["sme", "mlengineer"], field_name="username")
     assert users["sme"].groups.get().name == "SME" and users["mlengineer"].groups.get().name == "ML engineer"

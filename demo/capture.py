@@ -1,33 +1,24 @@
-"""`manage.py load_demo [--once]`: the demo project `support-bot`, built from Banking77 through the ingest service.
+"""The capture part of the demo: the project `support-bot`, built from Banking77 through the ingest service.
 
-Each part is one function (project, interactions, feedback) so that other parts of the app can add theirs (demo
-users, reviews, datasets) after these. Times are anchored to today's midnight (UTC), so a second run on the same
-day is a pure retry: every item answers 200 and nothing is written twice.
+Times are anchored to today's midnight (UTC), so a second run on the same day is a pure retry: every item answers
+200 and nothing is written twice.
 """
 
 import csv
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils.module_loading import import_string
-
-from feedback.models import Interaction, Project, ScoreThreshold
+from feedback.models import Project, ScoreThreshold
 from feedback.services.api_keys import project_get_or_create
 from feedback.services.capture import capture_ingest
-from feedback.services.clustering import clustering_run_start
 
 DEMO_SLUG = "support-bot"
-DATA_DIR = Path(__file__).resolve().parents[2] / "demo_data" / "banking77"  # a 2,000-query sample, CC BY 4.0
+DATA_DIR = Path(__file__).resolve().parent / "data" / "banking77"  # a 2,000-query sample, CC BY 4.0
 ATTRIBUTION = (
     "Customer queries from Banking77 (Casanueva et al., 2020, 'Efficient Intent Detection with Dual Sentence "
     "Encoders', PolyAI), licensed CC BY 4.0: https://github.com/PolyAI-LDN/task-specific-datasets"
 )
-# Parts that other areas add after capture's own, each called as part(project=project) in its own transaction.
-EXTRA_PARTS = ("feedback.services.demo_reviews.demo_reviews_load", "examples_lib.services.demo.demo_golden_load")
 INTERACTIONS = 2000
 BATCH = 1000
 MODELS = ("gpt-4o-mini", "claude-haiku")
@@ -83,7 +74,8 @@ _COMMENTS_DOWN = (
 _COMMENTS_UP = ("Thanks, that helped", "Quick and clear", "Perfect")
 
 
-def _topic_answer(intent: str) -> str:
+def topic_answer(intent: str) -> str:
+    """The demo's notion of a right answer to a Banking77 intent (the reviews' corrections use it too)."""
     for keyword, answer in _TOPIC_ANSWERS.items():
         if keyword in intent.lower():
             return answer
@@ -112,7 +104,7 @@ def build_interactions(rng: random.Random, anchor: datetime, data_dir: Path = DA
         roll = rng.random()
         quality = "good" if roll < (0.8 if prompt == "v2" else 0.62) else "generic" if roll < 0.92 else "wrong"
         output = {
-            "good": _topic_answer(intent),
+            "good": topic_answer(intent),
             "generic": rng.choice(_NON_ANSWERS),
             "wrong": rng.choice(_WRONG_ANSWERS),
         }[quality]
@@ -163,7 +155,7 @@ def build_feedback(rng: random.Random, interactions: list[dict]) -> list[dict]:
             )  # fmt: skip
         if bad and rng.random() < 0.12:
             items.append(
-                _feedback(item, "correction", 60 * 24, correction=_topic_answer(item["metadata"]["intent"]),
+                _feedback(item, "correction", 60 * 24, correction=topic_answer(item["metadata"]["intent"]),
                           comment="What the assistant should have said.", source="sme", author="sme-demo")
             )  # fmt: skip
     return items
@@ -181,40 +173,12 @@ def ingest(project: Project, *, interactions: list[dict], feedback: list[dict]) 
     return counts
 
 
-class Command(BaseCommand):
-    help = f"Load the demo project '{DEMO_SLUG}' (~2,000 interactions with feedback). {ATTRIBUTION}"
-
-    def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Do nothing when the demo project exists already.")
-        parser.add_argument("--seed", type=int, default=77)
-        parser.add_argument(
-            "--cluster", action="store_true", help="Queue a clustering run of its failures for the Celery worker."
-        )
-        parser.add_argument("--data", type=Path, default=DATA_DIR, help="The banking77 folder (with train.csv).")
-
-    def handle(self, *args, once: bool, seed: int, data: Path, cluster: bool = False, **options):
-        if once and Project.objects.filter(slug=DEMO_SLUG).exists():
-            self.stdout.write(f"demo: project '{DEMO_SLUG}' exists already; nothing to do.")
-            return
-        if not (data / "train.csv").exists():
-            raise CommandError(f"No Banking77 data at {data}; pass --data <folder with train.csv>.")
-        started = time.monotonic()
-        rng = random.Random(seed)
-        anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        with transaction.atomic():
-            project = load_project()
-            interactions = build_interactions(rng, anchor, data)
-            feedback = build_feedback(rng, interactions)
-            counts = ingest(project, interactions=interactions, feedback=feedback)
-        for part in EXTRA_PARTS:
-            import_string(part)(project=project)
-        failures = Interaction.objects.filter(project=project, is_failure=True).count()
-        summary = ", ".join(f"{n} x {status}" for status, n in sorted(counts.items()))
-        self.stdout.write(
-            f"demo: project '{DEMO_SLUG}': {len(interactions)} interactions, {len(feedback)} feedback ({summary}); "
-            f"{failures} failures; {time.monotonic() - started:.1f} s."
-        )
-        self.stdout.write(f"demo data: {ATTRIBUTION}")
-        if cluster:
-            run, _ = clustering_run_start(project=project)
-            self.stdout.write(f"demo: clustering run {run.pk} queued; its clusters appear in the admin once it ends.")
+def load(*, seed: int = 77, data_dir: Path = DATA_DIR) -> tuple[Project, int, int, dict[int, int]]:
+    """The project with its interactions and feedback; returns it, how many of each were sent, and counts by status."""
+    rng = random.Random(seed)
+    anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    project = load_project()
+    interactions = build_interactions(rng, anchor, data_dir)
+    feedback = build_feedback(rng, interactions)
+    counts = ingest(project, interactions=interactions, feedback=feedback)
+    return project, len(interactions), len(feedback), counts

@@ -13,7 +13,7 @@ from feedback.models import Interaction, Project, Review
 DEMO_DATASET = "support-answers"
 
 
-def demo_golden_load(*, project: Project) -> None:
+def load(*, project: Project, stdout) -> None:
     """Idempotent: does nothing when the demo dataset exists already."""
     if Dataset.objects.filter(project=project, name=DEMO_DATASET).exists():
         return
@@ -29,4 +29,7 @@ def demo_golden_load(*, project: Project) -> None:
     ).distinct()
     examples_promote(dataset=dataset, interactions=reviewed)
     if dataset.examples.exists():
-        version_create(dataset=dataset, note="Demo: the first reviewed set.", tag="prod", created_by_name="demo")
+        version = version_create(
+            dataset=dataset, note="Demo: the first reviewed set.", tag="prod", created_by_name="demo"
+        )
+        stdout.write(f"demo: golden dataset '{DEMO_DATASET}' v{version.number} ({version.example_count} examples)\n")

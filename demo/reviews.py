@@ -2,12 +2,12 @@
 
 import os
 import random
-import sys
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from demo.capture import topic_answer
 from feedback.models import ErrorCategory, Interaction, Project, Review
 from feedback.services.reviews import failure_state_refresh, interactions_review_status_refresh
 from feedback.services.roles import ML_ENGINEER, SME, roles_ensure
@@ -26,7 +26,7 @@ USERS = (
 )
 
 
-def _users() -> dict:
+def _users(stdout) -> dict:
     groups = roles_ensure()
     users = {}
     for username, group, variable, default in USERS:
@@ -36,11 +36,11 @@ def _users() -> dict:
         user.save()
         user.groups.add(groups[group])
         users[username] = user
-        sys.stdout.write(f"demo: user '{username}' ({group}) password: {os.environ.get(variable) or default}\n")
+        stdout.write(f"demo: user '{username}' ({group}) password: {os.environ.get(variable) or default}\n")
     return users
 
 
-def _verdict(rng: random.Random, interaction: Interaction, answer) -> tuple[str, object, str | None, str]:
+def _verdict(rng: random.Random, interaction: Interaction) -> tuple[str, object, str | None, str]:
     quality = (interaction.metadata or {}).get("demo_quality", "generic")
     intent = (interaction.metadata or {}).get("intent", "")
     if rng.random() < 0.1:
@@ -51,13 +51,13 @@ def _verdict(rng: random.Random, interaction: Interaction, answer) -> tuple[str,
         category = rng.choice(("wrong_policy", "wrong_policy", "hallucination"))
     else:
         category = rng.choice(("incomplete", "incomplete", "wrong_intent", "tone"))
-    return Review.Verdict.CORRECTED, answer(intent), category, ""
+    return Review.Verdict.CORRECTED, topic_answer(intent), category, ""
 
 
 @transaction.atomic
-def demo_reviews_load(*, project: Project) -> None:
+def load(*, project: Project, stdout) -> None:
     """Idempotent: reviews only failures without a verdict, up to REVIEWS by the demo SME in total."""
-    users = _users()
+    users = _users(stdout)
     sme = users["sme"]
     categories = {
         name: ErrorCategory.objects.get_or_create(project=project, name=name, defaults={"description": text})[0]
@@ -66,8 +66,6 @@ def demo_reviews_load(*, project: Project) -> None:
     todo = REVIEWS - Review.objects.filter(project=project, reviewer=sme).count()
     if todo <= 0:
         return
-    from feedback.management.commands.load_demo import _topic_answer  # the demo's notion of a right answer
-
     rng = random.Random(4)
     candidates = list(
         Interaction.objects.filter(project=project, is_failure=True, reviews__isnull=True).order_by("id")[:2000]
@@ -75,7 +73,7 @@ def demo_reviews_load(*, project: Project) -> None:
     picked = rng.sample(candidates, min(todo, len(candidates)))
     reviews = []
     for interaction in picked:
-        verdict, correction, category, notes = _verdict(rng, interaction, _topic_answer)
+        verdict, correction, category, notes = _verdict(rng, interaction)
         if correction == interaction.output:
             verdict, correction, category = Review.Verdict.CORRECT, None, None
         reviews.append(
@@ -94,4 +92,4 @@ def demo_reviews_load(*, project: Project) -> None:
     ids = [interaction.pk for interaction in picked]
     interactions_review_status_refresh(interaction_ids=ids)
     failure_state_refresh(interaction_ids=ids)
-    sys.stdout.write(f"demo: {len(reviews)} reviews by '{sme.username}'\n")
+    stdout.write(f"demo: {len(reviews)} reviews by '{sme.username}'\n")
