@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feedback.models import Project, ScoreThreshold
-from feedback.services.api_keys import project_get_or_create
 from feedback.services.capture import capture_ingest
+from feedback.services.projects import project_get_or_create
 
 DEMO_SLUG = "support-bot"
 DATA_DIR = Path(__file__).resolve().parent / "data" / "banking77"  # a 2,000-query sample, CC BY 4.0

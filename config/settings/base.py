@@ -243,7 +243,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 # One prepared statement per request, its answer kept API_KEY_CACHE_SECONDS (see bench/ingest.py).
-API_KEY_RESOLVER = "feedback.selectors.api_key_lookup.api_key_resolve"
+API_KEY_RESOLVER = "feedback.services.api_keys.api_key_authenticate"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)

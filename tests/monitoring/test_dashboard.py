@@ -84,7 +84,7 @@ def test_the_dashboard_copes_without_any_project(staff_client):
 
 @pytest.mark.browser
 def test_the_dashboard_draws_its_charts_in_chromium(transactional_db, browser, admin_login, live_server, screenshot):
-    from feedback.services.api_keys import project_get_or_create
+    from feedback.services.projects import project_get_or_create
 
     project = project_get_or_create(slug="support-bot", name="Support bot")
     seed(project)

@@ -126,7 +126,7 @@ def test_a_backfilled_interaction_reaches_old_rollups(data, api, settings):
 
 
 def test_model_filter_and_project_isolation(data, api, make_client):
-    from feedback.services.api_keys import project_get_or_create
+    from feedback.services.projects import project_get_or_create
 
     rows = rows_by_key(get_series(api, group_by="prompt_version", bucket="day", model="B"), "prompt_version")
     assert list(rows) == [("2026-11-20T00:00:00Z", "v2")]
@@ -222,7 +222,7 @@ def test_compare_needs_a_dimension_and_both_sides(api):
 
 
 def test_compare_sees_only_its_own_project(data, make_client):
-    from feedback.services.api_keys import project_get_or_create
+    from feedback.services.projects import project_get_or_create
 
     other = make_client(project_get_or_create(slug="other-bot", name="Other"))
     params = {"dimension": "prompt_version", "before": "v1", "after": "v2", "since": "2026-11-20T00:00:00Z"}
