@@ -73,10 +73,10 @@ def webhook_deliver(*, alert_id: int, event: str, attempt: int) -> WebhookDelive
         "X-Goldloop-Signature": webhook_signature(secret=alert.rule.webhook_secret, timestamp=timestamp, body=body),
     }
     delivery = WebhookDelivery(alert=alert, event=event, url=url, attempt=attempt)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (admin-set URL)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # an admin-set URL
     retryable = False
     try:
-        with urllib.request.urlopen(request, timeout=settings.ALERT_WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=settings.ALERT_WEBHOOK_TIMEOUT_SECONDS) as response:
             delivery.status_code = response.status
             delivery.response_excerpt = response.read(EXCERPT_CHARS).decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
