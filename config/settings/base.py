@@ -247,6 +247,3 @@ API_KEY_RESOLVER = "feedback.services.api_keys.api_key_authenticate"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
-DASHBOARD_PANELS = [
-    "examples_lib.selectors.dashboard_golden_sets"
-]  # extra panels, named so feedback never imports examples_lib

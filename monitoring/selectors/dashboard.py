@@ -1,18 +1,18 @@
 """Reads behind the monitoring dashboard: chart series, growing clusters, review backlog, alerts, extra panels."""
 
-import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, Max, QuerySet
-from django.utils.module_loading import import_string
 
+from examples_lib.selectors import dashboard_golden_sets
 from feedback.models import Cluster, Interaction, Project
 from monitoring.models import Alert, FeedbackRollup
 from monitoring.selectors.metrics import BUCKETS, bucket_floor, feedback_series
 
-logger = logging.getLogger(__name__)
+# Panels other apps add to the dashboard: (title, a callable taking `project` and returning a list of dicts).
+# Monitoring is a leaf, so it imports them directly.
+PANELS = (("Golden sets", dashboard_golden_sets),)
 
 
 def chart_series(*, project: Project, bucket: str, since: datetime, until: datetime) -> dict:
@@ -75,19 +75,10 @@ def alerts_firing_count(*, project: Project) -> int:
 
 
 def dashboard_panels(*, project: Project) -> list[dict]:
-    """Panels from other apps, named in settings.DASHBOARD_PANELS (feedback never imports them directly).
-
-    Each callable takes `project` and returns a list of dicts (rows); an app that is absent is skipped.
-    """
+    """The panels of other apps (PANELS) as tables: a title, the column names, and one row of cells per item."""
     panels = []
-    for dotted in getattr(settings, "DASHBOARD_PANELS", []):
-        try:
-            provider = import_string(dotted)
-        except ImportError:
-            logger.info("Dashboard panel %s is not available; skipped.", dotted)
-            continue
+    for title, provider in PANELS:
         rows = provider(project=project)
-        title = dotted.rsplit(".", 1)[-1].removeprefix("dashboard_").replace("_", " ").capitalize()
         columns = list(rows[0]) if rows else []
         panels.append({"title": title, "columns": columns, "rows": [[row.get(c) for c in columns] for row in rows]})
     return panels
