@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 from core import fields
 from core.pagination import page_of
 from feedback.models import ApiKey, Review
-from feedback.selectors.reviews import interaction_of_project, reviews_of
+from feedback.selectors.interactions import interaction_of_project
+from feedback.selectors.reviews import reviews_of
 from feedback.services.reviews import review_import
 
 
@@ -52,7 +53,7 @@ class InteractionReviewsApi(APIView):
         summary="The interaction's reviews (the latest 100; 'next' is always null).",
     )
     def get(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         reviews = reviews_of(interaction=interaction)[:100]
         return Response({"results": ReviewOutputSerializer(reviews, many=True).data, "next": None})
 
@@ -63,7 +64,7 @@ class InteractionReviewsApi(APIView):
         summary="Record an SME's verdict (the rules of a review made in the admin).",
     )
     def post(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_import(

@@ -17,7 +17,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from examples_lib.services.datasets import dataset_create
 from examples_lib.services.examples import examples_add
 from examples_lib.services.versions import version_create
-from feedback.services.api_keys import api_key_create, project_get_or_create
+from feedback.services.api_keys import api_key_create
+from feedback.services.projects import project_get_or_create
 from tests.factories import FeedbackFactory, InteractionFactory
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
