@@ -1,11 +1,18 @@
 """Under /api/, every error is JSON in the error shape of API.md, whatever answered it and whatever DEBUG says."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
 
 from config import urls as site_urls
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def boom(request):
@@ -79,3 +86,16 @@ def test_the_admin_keeps_its_html_pages(debug):
     response = Client(raise_request_exception=False).get("/admin/boom")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("module", ["config.settings.local", "config.settings.production", "config.settings.test"])
+def test_every_settings_module_runs_the_guard_for_the_api_and_the_site(module):
+    code = (
+        f"import importlib; s = importlib.import_module('{module}'); "
+        "print('core.middleware.RequestGuardMiddleware' in s.MIDDLEWARE, "
+        "'core.middleware.RequestGuardMiddleware' in s.API_MIDDLEWARE, s.API_DEBUG_PAGES)"
+    )
+    env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgresql://u@localhost/db"}
+    env.pop("API_DEBUG_PAGES", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "False"]
