@@ -10,13 +10,6 @@ from core.validation import datetime_problem
 class DateTimeField(serializers.DateTimeField):
     """An ISO 8601 time within the range Python and PostgreSQL share (core.validation), returned in UTC."""
 
-    def get_value(self, dictionary):
-        # DRF takes `?until=` in a query string as absent; it is no time, so it is refused like any other.
-        value = super().get_value(dictionary)
-        if value is serializers.empty and dictionary.get(self.field_name) == "":
-            return ""
-        return value
-
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)
         problem = datetime_problem(parsed)
@@ -41,3 +34,12 @@ class CharField(_StrictText, serializers.CharField):
 
 class SlugField(_StrictText, serializers.SlugField):
     pass
+
+
+class FloatField(serializers.FloatField):
+    """A JSON number and nothing else (DRF's takes "0.5" and true) - for bodies; query strings are text."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)

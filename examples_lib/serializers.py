@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core import fields
+from core.serializers import QuerySerializer
 from examples_lib.canonical import SPLITS
 from examples_lib.exports import FORMATS
 from examples_lib.models import Dataset, DatasetVersion, Example
@@ -13,9 +14,9 @@ class DatasetInSerializer(serializers.Serializer):
     name = fields.SlugField(max_length=100)
     description = fields.CharField(required=False, allow_blank=True, default="")
     split = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=1), required=False, help_text="Default 0.8/0.1/0.1."
+        child=fields.FloatField(min_value=0, max_value=1), required=False, help_text="Default 0.8/0.1/0.1."
     )
-    near_duplicate_threshold = serializers.FloatField(required=False, default=0.95, min_value=0.01, max_value=1)
+    near_duplicate_threshold = fields.FloatField(required=False, default=0.95, min_value=0.01, max_value=1)
 
 
 class DatasetOutSerializer(serializers.ModelSerializer):
@@ -105,7 +106,7 @@ class VersionOutSerializer(serializers.ModelSerializer):
         return {fmt: base + fmt for fmt in FORMATS}
 
 
-class ExportQuerySerializer(serializers.Serializer):
+class ExportQuerySerializer(QuerySerializer):
     format = serializers.ChoiceField(choices=list(FORMATS), default="jsonl")
     split = serializers.ChoiceField(choices=list(SPLITS), required=False)
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import DateTimeField
+from core.serializers import QuerySerializer
 from monitoring.selectors.metrics import BUCKETS, GROUPS, feedback_series, metrics_compare
 
 # Hour buckets over more than a month make series nobody can read; ask for days instead.
@@ -31,7 +32,7 @@ def _validate_range(attrs: dict, *, default: timedelta, maximum: timedelta) -> d
 class FeedbackMetricsApi(APIView):
     required_scope = "read"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(QuerySerializer):
         group_by = serializers.ChoiceField(choices=GROUPS, default="model")
         bucket = serializers.ChoiceField(choices=list(BUCKETS), default="hour")
         since = DateTimeField(required=False)
@@ -73,7 +74,7 @@ class FeedbackMetricsApi(APIView):
 class MetricsCompareApi(APIView):
     required_scope = "read"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(QuerySerializer):
         dimension = serializers.ChoiceField(choices=GROUPS)
         before = serializers.CharField(max_length=200, allow_blank=True)
         after = serializers.CharField(max_length=200, allow_blank=True)

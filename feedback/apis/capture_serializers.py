@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.fields import DateTimeField
+from core.serializers import QuerySerializer
 from feedback.models import Feedback, Interaction
 
 _ANY_JSON = "A string, or any JSON value."
@@ -125,7 +126,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 
 # --- Output of reads -----------------------------------------------------------------------------------------------
-class InteractionFilterSerializer(serializers.Serializer):
+class InteractionFilterSerializer(QuerySerializer):
     model = serializers.CharField(required=False)
     prompt_version = serializers.CharField(required=False)
     feedback = serializers.ChoiceField(choices=["negative", "positive", "none"], required=False)

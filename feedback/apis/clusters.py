@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from core.errors import ApplicationError
 from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
+from core.serializers import QuerySerializer
 from feedback.apis.capture_serializers import ErrorSerializer, InteractionOutSerializer
 from feedback.selectors.clusters import (
     cluster_get,
@@ -22,7 +23,7 @@ from feedback.selectors.interactions import interaction_of_project
 from feedback.services.clustering import clustering_run_start
 
 
-class SimilarQuerySerializer(serializers.Serializer):
+class SimilarQuerySerializer(QuerySerializer):
     k = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
 
 

@@ -272,3 +272,33 @@ def test_the_dashboard_ignores_an_impossible_comparison_start(staff, project, si
 @pytest.mark.parametrize("url, params", TIME_READERS)
 def test_an_empty_time_is_refused_not_ignored(api, golden, url, params):
     assert_error(api.get(url, {**params, "since": ""}), 400, "invalid")
+    assert_error(api.get(url, {**params, "score" if "metrics" in url else "model": ""}), 400, "invalid")
+
+
+# --- Types the schema states ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "typed", "description": 0}, "description"),
+        ({"name": 5}, "name"),
+        ({"name": "typed", "near_duplicate_threshold": "0.5"}, "near_duplicate_threshold"),
+        ({"name": "typed", "near_duplicate_threshold": True}, "near_duplicate_threshold"),
+        ({"name": "typed", "split": {"train": "1"}}, "split.train"),
+    ],
+)
+def test_a_value_of_another_type_than_documented_is_a_400(api, golden, body, field):
+    response = api.post(f"{B}/datasets", body, format="json")
+    assert field in assert_error(response, 400, "invalid")["error"]["fields"]
+
+
+@pytest.mark.parametrize("items", [[1], ["x"], [None], [[]], [{"id": "ok", "input": "q", "output": "a"}, 2]])
+@pytest.mark.parametrize("name", ["interactions", "feedback"])
+def test_a_batch_with_an_item_that_is_not_an_object_is_refused_whole(api, golden, name, items):
+    response = api.post(f"{B}/ingest", {name: items}, format="json")
+    assert name in assert_error(response, 400, "invalid")["error"]["fields"]
+    assert not Interaction.objects.filter(external_id="ok").exists()
+
+
+def test_capture_takes_null_as_absent_as_the_schema_says(api, golden):
+    body = {"id": "nulls", "input": "q", "output": "a", "trace_id": None, "model": None, "metadata": None}
+    assert api.post(f"{B}/interactions", body, format="json").status_code == 201
