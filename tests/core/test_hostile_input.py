@@ -97,7 +97,8 @@ def test_a_bad_limit_is_a_400(api, golden, limit):
     ],
 )
 def test_an_id_no_object_can_have_is_a_404(api, golden, method, path):
-    assert_error(getattr(api, method)(path, {"version": "1"}, format="json"), 404, "not_found")
+    data = {"version": "1"} if method != "get" else None
+    assert_error(getattr(api, method)(path, data, format="json"), 404, "not_found")
 
 
 @pytest.mark.parametrize("version", ["²", "99999999999999999999999", "x" * 300])
@@ -302,3 +303,24 @@ def test_a_batch_with_an_item_that_is_not_an_object_is_refused_whole(api, golden
 def test_capture_takes_null_as_absent_as_the_schema_says(api, golden):
     body = {"id": "nulls", "input": "q", "output": "a", "trace_id": None, "model": None, "metadata": None}
     assert api.post(f"{B}/interactions", body, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "url, query",
+    [
+        (f"{B}/interactions", "modle=gpt"),
+        (f"{B}/interactions", "=null"),
+        (f"{B}/metrics/feedback", "=0"),
+        (f"{B}/datasets", "page=2"),
+        (f"{B}/interactions/chat-1", "expand=all"),
+        (f"{B}/datasets/golden/versions/1/export", "format=csv&splt=test"),
+    ],
+)
+def test_a_query_parameter_the_endpoint_does_not_take_is_a_400(api, golden, url, query):
+    body = assert_error(api.get(f"{url}?{query}"), 400, "invalid")
+    assert query.split("&")[-1].split("=")[0] in body["error"]["fields"]
+
+
+def test_known_query_parameters_pass(api, golden):
+    assert api.get(f"{B}/interactions?model=x&limit=5&feedback=negative").status_code == 200
+    assert api.get(f"{B}/datasets/golden/versions/1/export?format=csv&split=test").status_code == 200
