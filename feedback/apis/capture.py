@@ -76,10 +76,9 @@ class IngestApi(LeanApiView):
         body = read_json_object(request)
         interactions, feedback = body.get("interactions", []), body.get("feedback", [])
         fields = {
-            name: ["Must be a list of objects."]
+            name: ["Must be a list."]
             for name in ("interactions", "feedback")
             if not isinstance(body.get(name, []), list)
-            or not all(isinstance(item, dict) for item in body.get(name, []))
         }
         if fields:
             raise ApplicationError("The batch is invalid; see fields.", fields=fields)

@@ -84,13 +84,15 @@ class FeedbackInSerializer(serializers.Serializer):
 
 
 class IngestInSerializer(serializers.Serializer):
+    # Items are any JSON: each is validated on its own and answered in order, so one that is not even an object
+    # gets its own 400 in the 207 and never stops the others (API.md).
     interactions = serializers.ListField(
-        child=serializers.DictField(),
+        child=serializers.JSONField(),
         required=False,
         help_text="Interactions as POST /interactions takes them; each gets its own result (an invalid one a 400).",
     )
     feedback = serializers.ListField(
-        child=serializers.DictField(),
+        child=serializers.JSONField(),
         required=False,
         help_text="Feedback as POST /feedback takes it; each gets its own result (an invalid one a 400).",
     )
