@@ -20,12 +20,13 @@ from core.errors import ApplicationError, exception_handler
 
 class LeanApiView(APIView):
     lean_methods = frozenset({"POST"})
+    lean_authentication = ApiKeyAuthentication
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in self.lean_methods:
             return super().dispatch(request, *args, **kwargs)
         try:
-            authenticated = ApiKeyAuthentication().authenticate(request)
+            authenticated = self.lean_authentication().authenticate(request)
             request.auth = authenticated[1] if authenticated else None
             HasApiKey().has_permission(request, self)
             body, status = getattr(self, request.method.lower())(request, *args, **kwargs)

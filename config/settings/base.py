@@ -226,6 +226,19 @@ CELERY_BEAT_SCHEDULE["evaluate-alert-rules"] = {
     "options": {"expires": 55},
 }
 
+# --- Connect (OTLP traces, Langfuse scores, browser feedback tokens; docs/connect.md) --------------------------------
+# BOOLEAN Langfuse scores with these names become goldloop thumbs (1 up, 0 down); other BOOLEAN names stay booleans.
+CONNECT_THUMBS_SCORE_NAMES = env_list(
+    "CONNECT_THUMBS_SCORE_NAMES", ["thumbs", "user-feedback", "user_feedback", "feedback"]
+)
+# String scores with these names are corrections, whatever their dataType (Langfuse also has dataType CORRECTION).
+CONNECT_CORRECTION_SCORE_NAMES = env_list("CONNECT_CORRECTION_SCORE_NAMES", ["correction"])
+# Origins whose pages may post feedback through a token (CORS); "*" allows any.
+FEEDBACK_TOKEN_CORS_ORIGINS = env_list("FEEDBACK_TOKEN_CORS_ORIGINS", [])
+FEEDBACK_TOKEN_MAX_EXPIRES_IN = env_int("FEEDBACK_TOKEN_MAX_EXPIRES_IN", 30 * 24 * 3600)
+# Posts through tokens: at most this many per minute from one IP address, and per token.
+FEEDBACK_TOKEN_RATE_PER_MINUTE = env_int("FEEDBACK_TOKEN_RATE_PER_MINUTE", 30)
+
 # --- Logging -------------------------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

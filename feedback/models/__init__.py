@@ -1,4 +1,5 @@
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
+from feedback.models.connect import FeedbackToken, PendingScore
 from feedback.models.interactions import Feedback, Interaction
 from feedback.models.monitoring import Alert, AlertRule, FeedbackRollup, RollupCursor, WebhookDelivery
 from feedback.models.projects import ApiKey, Project, ScoreThreshold
@@ -14,8 +15,10 @@ __all__ = [
     "Embedding",
     "ErrorCategory",
     "Feedback",
+    "FeedbackToken",
     "FeedbackRollup",
     "Interaction",
+    "PendingScore",
     "Project",
     "Review",
     "RollupCursor",
