@@ -234,9 +234,8 @@ def test_the_opentelemetry_sdk_protobuf_exporter(live_server, project, key):
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    exporter = OTLPSpanExporter(
-        endpoint=f"{live_server.url}/v1/traces", headers={"Authorization": f"Bearer {key}"}, compression=Compression.Gzip
-    )
+    auth = {"Authorization": f"Bearer {key}"}
+    exporter = OTLPSpanExporter(endpoint=f"{live_server.url}/v1/traces", headers=auth, compression=Compression.Gzip)
     trace_id, span_id = _send_genai_trace(_tracer(exporter), "gpt-4o-mini")
 
     interaction = Interaction.objects.get(project=project)
