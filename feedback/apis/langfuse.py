@@ -11,7 +11,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
-from core.auth import ApiKeyOrBasicAuthentication
+from core.auth import ApiKeyAuthentication, ApiKeyOrBasicAuthentication
 from core.errors import ApplicationError, error_body
 from core.lean_api import LeanApiView
 from feedback.apis.capture import ERRORS
@@ -73,6 +73,7 @@ def _message(result) -> str:
 class ScoresApi(LeanApiView):
     required_scope = "ingest"
     lean_authentication = ApiKeyOrBasicAuthentication
+    authentication_classes = [ApiKeyAuthentication, ApiKeyOrBasicAuthentication]  # as the schema shows them
 
     @extend_schema(
         operation_id="langfuse_scores_create",
@@ -107,6 +108,7 @@ class ScoresApi(LeanApiView):
 class IngestionApi(LeanApiView):
     required_scope = "ingest"
     lean_authentication = ApiKeyOrBasicAuthentication
+    authentication_classes = [ApiKeyAuthentication, ApiKeyOrBasicAuthentication]  # as the schema shows them
 
     @extend_schema(
         operation_id="langfuse_ingestion",

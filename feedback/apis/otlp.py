@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
@@ -28,7 +28,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
-from core.auth import ApiKeyOrBasicAuthentication, HasApiKey
+from core.auth import ApiKeyAuthentication, ApiKeyOrBasicAuthentication, HasApiKey
+from feedback.apis import openapi  # noqa: F401 - registers the key schemes in the schema
 from feedback.services.connect_traces import otlp_traces_ingest
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
@@ -128,6 +129,7 @@ class OtlpTracesApi(APIView):
     """OTLP answers in its own shapes (ExportTraceServiceResponse, google.rpc.Status), not the API's error shape."""
 
     required_scope = "ingest"
+    authentication_classes = [ApiKeyAuthentication, ApiKeyOrBasicAuthentication]  # the schema; dispatch authenticates
 
     @extend_schema(
         operation_id="otlp_traces_export",
@@ -174,10 +176,13 @@ class OtlpTracesApi(APIView):
         return _render(response, answer_type, 200, headers)
 
 
-traces_view = csrf_exempt(OtlpTracesApi.as_view())
+@extend_schema_view(post=extend_schema(operation_id="otlp_traces_export_langfuse_path"))
+class LangfuseOtlpTracesApi(OtlpTracesApi):
+    """The same endpoint at the path the Langfuse SDK exports to (its own operation id in the schema)."""
+
 
 # Mounted at the root (config/urls.py): OTLP exporters append /v1/traces to their base endpoint.
 urlpatterns = [
-    path("v1/traces", traces_view, name="otlp-traces"),
-    path("api/public/otel/v1/traces", traces_view, name="otlp-traces-langfuse"),
+    path("v1/traces", csrf_exempt(OtlpTracesApi.as_view()), name="otlp-traces"),
+    path("api/public/otel/v1/traces", csrf_exempt(LangfuseOtlpTracesApi.as_view()), name="otlp-traces-langfuse"),
 ]

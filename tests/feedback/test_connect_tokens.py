@@ -198,3 +198,22 @@ def test_a_browser_on_another_origin_clicks_the_thumbs(browser, live_server, oth
     assert click("used", "up") == "error:409"
     assert "already sent" in browser.find_element(By.CSS_SELECTOR, "#used .goldloop-status").text.lower()
     assert Feedback.objects.count() == 1
+
+
+def test_the_openapi_schema_describes_the_connect_endpoints(client):
+    import yaml
+
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    paths = schema["paths"]
+    scores = paths["/api/public/scores"]["post"]
+    assert {"200", "202", "207"} <= set(scores["responses"])
+    assert {"ApiKeyAsBasicPassword": []} in scores["security"]
+    assert "207" in paths["/api/public/ingestion"]["post"]["responses"]
+    assert "application/x-protobuf" in paths["/v1/traces"]["post"]["requestBody"]["content"]
+    assert "application/x-protobuf" in paths["/api/public/otel/v1/traces"]["post"]["requestBody"]["content"]
+    assert "201" in paths["/api/v1/feedback/tokens"]["post"]["responses"]
+    use_token = paths["/api/v1/feedback/tokens/{token}"]["post"]
+    assert {"201", "404", "409", "410", "429"} <= set(use_token["responses"])
+    assert use_token.get("security") in ([], [{}], None)
