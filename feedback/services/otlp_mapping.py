@@ -80,6 +80,16 @@ def any_value(value) -> Any:
     return getattr(value, kind)
 
 
+def attributes_dict(key_values) -> dict[str, Any]:
+    """Repeated KeyValue as a dict; strings (nearly every GenAI attribute) without a call per attribute."""
+    attributes = {}
+    for kv in key_values:
+        value = kv.value
+        kind = value.WhichOneof("value")
+        attributes[kv.key] = value.string_value if kind == "string_value" else any_value(value)
+    return attributes
+
+
 def _decoded(value: Any) -> Any:
     """JSON text as its value (Langfuse and OpenInference serialise messages to JSON strings); other text as is."""
     if isinstance(value, str) and value[:1] in ("{", "[", '"'):
@@ -107,14 +117,23 @@ def _indexed(attributes: dict[str, Any], prefix: str) -> tuple[list[dict], list[
     return [entries[i] for i in sorted(entries)], used
 
 
-def _lookup(attributes: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, list[str]]:
-    for name in names:
-        if name.endswith(".*"):
-            entries, used = _indexed(attributes, name[:-2])
+def _compiled(names: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    return tuple((name[:-2], True) if name.endswith(".*") else (name, False) for name in names)
+
+
+_LOOKUPS = {field: _compiled(names) for field, names in FIELDS.items()}
+
+
+def _lookup(attributes: dict[str, Any], names: tuple[tuple[str, bool], ...]) -> tuple[Any, list[str]]:
+    for name, indexed in names:
+        if indexed:
+            entries, used = _indexed(attributes, name)
             if entries:
                 return entries, used
-        elif attributes.get(name) not in (None, ""):
-            return _decoded(attributes[name]), [name]
+        else:
+            value = attributes.get(name)
+            if value is not None and value != "":
+                return _decoded(value), [name]
     return None, []
 
 
@@ -145,10 +164,10 @@ class MappedSpans:
 
 def span_interaction(span, resource: dict[str, Any], scope_name: str) -> dict | None:
     """The capture item of one LLM span, or None for a span that is not an LLM call."""
-    attributes = {kv.key: any_value(kv.value) for kv in span.attributes}
+    attributes = attributes_dict(span.attributes)
     consumed: set[str] = set()
     values: dict[str, Any] = {}
-    for field, names in FIELDS.items():
+    for field, names in _LOOKUPS.items():
         values[field], used = _lookup(attributes, names)
         consumed.update(used)
     if not _is_llm(attributes, values["input"] is not None or values["output"] is not None):
@@ -188,7 +207,7 @@ def request_interactions(request) -> MappedSpans:
     """All spans of an ExportTraceServiceRequest, mapped."""
     mapped = MappedSpans([], [], [])
     for resource_spans in request.resource_spans:
-        resource = {kv.key: any_value(kv.value) for kv in resource_spans.resource.attributes}
+        resource = attributes_dict(resource_spans.resource.attributes)
         resource = {k: v for k, v in resource.items() if k.startswith("service.")}
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
