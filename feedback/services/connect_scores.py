@@ -99,7 +99,10 @@ def score_clean(score: Any) -> ScoreItem:
 
 
 def _targets(project_id: int, observation_ids: list[str], trace_ids: list[str]) -> tuple[set[str], dict[str, str]]:
-    """Which observation ids are interactions, and each trace's interaction (its latest LLM span); one query."""
+    """Which observation ids are interactions, and each trace's interaction (its latest LLM span); one query.
+
+    "project_id + 0" leaves the indexes that lead with (external_id, project) and (trace_id, project) as the only
+    candidates, as in services/capture_sql.py: a new project's stale statistics would otherwise pick a project scan."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -107,7 +110,7 @@ def _targets(project_id: int, observation_ids: list[str], trace_ids: list[str]) 
             UNION ALL
             SELECT * FROM (
                 SELECT DISTINCT ON (trace_id) external_id, trace_id FROM feedback_interaction
-                WHERE trace_id = ANY(%s) AND trace_id <> '' AND project_id = %s
+                WHERE trace_id = ANY(%s) AND trace_id <> '' AND project_id + 0 = %s
                 ORDER BY trace_id, occurred_at DESC, id DESC
             ) t
             """,
@@ -209,7 +212,7 @@ def pending_scores_attach(
                    ON o.external_id = p.observation_id AND o.project_id + 0 = p.project_id AND p.observation_id <> ''
             LEFT JOIN LATERAL (
                 SELECT external_id FROM feedback_interaction
-                WHERE trace_id = p.trace_id AND project_id = p.project_id AND trace_id <> ''
+                WHERE trace_id = p.trace_id AND project_id + 0 = p.project_id AND trace_id <> ''
                   AND (p.observation_id = '' OR p.observation_id = ANY(%(skipped)s))
                 ORDER BY occurred_at DESC, id DESC LIMIT 1
             ) t ON true
