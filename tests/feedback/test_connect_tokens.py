@@ -217,3 +217,22 @@ def test_the_openapi_schema_describes_the_connect_endpoints(client):
     use_token = paths["/api/v1/feedback/tokens/{token}"]["post"]
     assert {"201", "404", "409", "410", "429"} <= set(use_token["responses"])
     assert use_token.get("security") in ([], [{}], None)
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_tokens_and_pending_scores_read_only(
+    client, django_user_model, project, interaction, django_assert_max_num_queries
+):
+    from feedback.services.connect_scores import scores_ingest
+
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    for n in range(3):
+        feedback_token_create(project_id=project.id, interaction_external_id="chat-8812")
+        scores_ingest(project_id=project.id, scores=[{"id": f"s{n}", "traceId": f"t{n}", "name": "q", "value": 1}])
+    for url in ("/admin/feedback/feedbacktoken/", "/admin/feedback/pendingscore/"):
+        with django_assert_max_num_queries(10):
+            assert client.get(url).status_code == 200
+        assert client.get(url + "add/").status_code == 403
+    assert "s2" in client.get("/admin/feedback/pendingscore/").content.decode()
+    token = FeedbackToken.objects.first()
+    assert token.token_hash not in client.get(f"/admin/feedback/feedbacktoken/{token.pk}/change/").content.decode()
