@@ -253,3 +253,30 @@ def test_the_opentelemetry_sdk_json_exporter(live_server, project, key):
     interaction = Interaction.objects.get(project=project)
     assert (interaction.external_id, interaction.trace_id) == (span_id, trace_id)
     assert (interaction.input, interaction.output, interaction.model) == (MESSAGES_IN, MESSAGES_OUT, "gpt-4.1")
+
+
+@pytest.mark.django_db
+def test_langfuse_attributes_prompt_version_and_langfuse_spans_skipped(project, key):
+    generation = {
+        "span_id": bytes.fromhex("4444444444444444"),
+        "attributes": {
+            "langfuse.observation.type": "generation",
+            "langfuse.observation.input": json.dumps([{"role": "user", "content": "Refund?"}]),
+            "langfuse.observation.output": json.dumps("30 days."),
+            "langfuse.observation.model.name": "gpt-4o-mini",
+            "langfuse.observation.prompt.name": "refunds",
+            "langfuse.observation.prompt.version": 3,
+            "langfuse.trace.name": "support turn",
+        },
+    }
+    wrapper = {
+        "span_id": bytes.fromhex("5555555555555555"),
+        "attributes": {"langfuse.observation.type": "span", "langfuse.observation.input": json.dumps("Refund?")},
+    }
+    response = post(key, export_request([generation, wrapper]).SerializeToString())
+    assert response.status_code == 200 and response["X-Goldloop-Spans-Skipped"] == "1"
+    interaction = Interaction.objects.get(project=project)
+    assert interaction.input == [{"role": "user", "content": "Refund?"}] and interaction.output == "30 days."
+    assert (interaction.model, interaction.prompt_version) == ("gpt-4o-mini", "refunds@3")
+    assert interaction.metadata["attributes"] == {"langfuse.observation.type": "generation",
+                                                  "langfuse.trace.name": "support turn"}  # fmt: skip
