@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE["evaluate-alert-rules"] = {
 }
 
 # --- Connect (OTLP traces, Langfuse scores, browser feedback tokens; docs/connect.md) --------------------------------
+# OTLP bodies, as sent and decompressed: SDKs export 512 spans at a time, and spans with whole conversations add up.
+OTLP_MAX_BODY_BYTES = env_int("OTLP_MAX_BODY_BYTES", 32 * 1024 * 1024)
 # BOOLEAN Langfuse scores with these names become goldloop thumbs (1 up, 0 down); other BOOLEAN names stay booleans.
 CONNECT_THUMBS_SCORE_NAMES = env_list(
     "CONNECT_THUMBS_SCORE_NAMES", ["thumbs", "user-feedback", "user_feedback", "feedback"]

@@ -12,7 +12,6 @@ import json
 import zlib
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -59,16 +58,20 @@ def _status(status: int, message: str, content_type: str) -> HttpResponse:
 
 
 def _body(request) -> bytes:
-    limit = settings.API_MAX_BODY_BYTES
+    """The body, decompressed, within settings.OTLP_MAX_BODY_BYTES (both as sent and decompressed).
+
+    OTLP has a limit of its own, above the JSON API's: an SDK exports 512 spans at a time, and spans that carry whole
+    conversations make batches of several megabytes; a 413 would make the exporter drop them. The body is read from
+    the stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE (which is sized for the JSON API)."""
+    limit = settings.OTLP_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    try:
-        body = request.body if declared <= limit else b""
-    except RequestDataTooBig:
-        body = b"x" * (limit + 1)
-    if declared > limit or len(body) > limit:
+    if declared > limit:
+        raise OtlpError(413, f"The body is larger than {limit} bytes; export smaller batches.")
+    body = request.read(limit + 1)
+    if len(body) > limit:
         raise OtlpError(413, f"The body is larger than {limit} bytes; export smaller batches.")
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if encoding in ("", "identity"):
@@ -78,11 +81,11 @@ def _body(request) -> bytes:
     # Bounded: a small gzip body must not expand into gigabytes.
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        data = inflater.decompress(body, 4 * limit)
+        data = inflater.decompress(body, limit)
     except zlib.error as exc:
         raise OtlpError(400, f"The body is not valid gzip: {exc}.") from exc
     if inflater.unconsumed_tail:
-        raise OtlpError(413, f"The decompressed body is larger than {4 * limit} bytes; export smaller batches.")
+        raise OtlpError(413, f"The decompressed body is larger than {limit} bytes; export smaller batches.")
     return data
 
 

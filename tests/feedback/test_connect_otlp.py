@@ -280,3 +280,15 @@ def test_langfuse_attributes_prompt_version_and_langfuse_spans_skipped(project, 
     assert (interaction.model, interaction.prompt_version) == ("gpt-4o-mini", "refunds@3")
     assert interaction.metadata["attributes"] == {"langfuse.observation.type": "generation",
                                                   "langfuse.trace.name": "support turn"}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_body_limits_as_sent_and_decompressed(settings, project, key):
+    big_output = "x" * (6 * 1024 * 1024)  # above the JSON API's 5 MB: an OTLP batch of long conversations
+    body = export_request([genai_span(bytes.fromhex("6666666666666666"), output=big_output)]).SerializeToString()
+    assert post(key, body).status_code == 200
+    settings.OTLP_MAX_BODY_BYTES = 1024 * 1024
+    too_large = post(key, body)
+    assert too_large.status_code == 413 and status_pb2.Status.FromString(too_large.content).message
+    bomb = gzip.compress(b"\0" * (4 * 1024 * 1024))  # 4 KB that inflate to 4 MB
+    assert post(key, bomb, HTTP_CONTENT_ENCODING="gzip").status_code == 413
