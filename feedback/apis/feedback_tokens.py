@@ -25,7 +25,7 @@ from core.lean_api import LeanApiView
 from feedback.apis.capture import ERRORS, single_response
 from feedback.apis.capture_serializers import ErrorSerializer, FeedbackWrittenSerializer
 from feedback.apis.json_body import read_json_object
-from feedback.services.feedback_tokens import feedback_token_create, feedback_token_use
+from feedback.services.feedback_tokens import feedback_token_create, feedback_token_use, token_hash
 
 SNIPPET = Path(__file__).resolve().parent.parent / "static" / "goldloop" / "thumbs.js"
 
@@ -102,7 +102,7 @@ def _rate_limited(request, token: str) -> int:
     limit = settings.FEEDBACK_TOKEN_RATE_PER_MINUTE
     ip = request.META.get("REMOTE_ADDR", "")
     over = False
-    for key in (f"goldloop:fbtoken:ip:{ip}:{window}", f"goldloop:fbtoken:tok:{token[-16:]}:{window}"):
+    for key in (f"goldloop:fbtoken:ip:{ip}:{window}", f"goldloop:fbtoken:tok:{token_hash(token)[:24]}:{window}"):
         django_cache.add(key, 0, timeout=70)
         try:
             count = django_cache.incr(key)

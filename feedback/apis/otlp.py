@@ -120,8 +120,8 @@ def parse_export_request(data: bytes, content_type: str) -> ExportTraceServiceRe
         raise OtlpError(400, f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(document, dict):
         raise OtlpError(400, "The body must be a JSON object (an ExportTraceServiceRequest).")
-    _hex_ids_to_base64(document)
     try:
+        _hex_ids_to_base64(document)
         json_format.ParseDict(document, message, ignore_unknown_fields=True)
     except (json_format.ParseError, binascii.Error, ValueError, TypeError, RecursionError) as exc:
         raise OtlpError(400, f"The body is not a valid ExportTraceServiceRequest: {exc}.") from exc

@@ -52,7 +52,8 @@ def score_clean(score: Any) -> ScoreItem:
     name = _text(score, "name", errors, max_length=100)
     if not name:
         errors.setdefault("name", ["This field is required."])
-    value, data_type = score.get("value"), (score.get("dataType") or "").upper()
+    value, data_type = score.get("value"), score.get("dataType") or ""
+    data_type = data_type.upper() if isinstance(data_type, str) else "?"
     if not data_type:
         data_type = "CATEGORICAL" if isinstance(value, str) else "NUMERIC"
     if data_type not in {"NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT", "CORRECTION"}:
@@ -86,7 +87,13 @@ def score_clean(score: Any) -> ScoreItem:
     elif data_type == "CATEGORICAL":
         item.update(name=name, value=value if isinstance(value, str) else score.get("stringValue", value))
     elif data_type == "TEXT":  # free text: goldloop's comment
-        item["comment"] = "\n\n".join(t for t in (str(value or ""), score.get("comment") or "") if t)
+        comment = score.get("comment")
+        texts = (value if isinstance(value, str) else "", comment if isinstance(comment, str) else "")
+        item["comment"] = "\n\n".join(t for t in texts if t)
+        if not texts[0]:
+            errors.setdefault("value", []).append("A TEXT score's value is a string.")
+        if comment is not None and not isinstance(comment, str):
+            errors.setdefault("comment", []).append("Must be a string.")
         item["metadata"]["score_name"] = name
     else:  # CORRECTION: the output as it should have been
         if not isinstance(value, str) or not value:

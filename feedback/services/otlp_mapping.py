@@ -9,6 +9,7 @@ Attributes the table does not consume are kept as the interaction's metadata.
 """
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +78,8 @@ def any_value(value) -> Any:
         return {kv.key: any_value(kv.value) for kv in value.kvlist_value.values}
     if kind == "bytes_value":
         return value.bytes_value.hex()
+    if kind == "double_value" and not math.isfinite(value.double_value):
+        return str(value.double_value)  # NaN and infinities are not JSON (PostgreSQL's jsonb refuses them)
     return getattr(value, kind)
 
 

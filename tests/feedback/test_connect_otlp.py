@@ -292,3 +292,16 @@ def test_body_limits_as_sent_and_decompressed(settings, project, key):
     assert too_large.status_code == 413 and status_pb2.Status.FromString(too_large.content).message
     bomb = gzip.compress(b"\0" * (4 * 1024 * 1024))  # 4 KB that inflate to 4 MB
     assert post(key, bomb, HTTP_CONTENT_ENCODING="gzip").status_code == 413
+
+
+@pytest.mark.django_db
+def test_values_json_cannot_hold_are_kept_as_text_and_deep_json_is_a_400(project, key):
+    span = genai_span(bytes.fromhex("7777777777777777"))
+    request = export_request([span])
+    request.resource_spans[0].scope_spans[0].spans[0].attributes.append(
+        KeyValue(key="gen_ai.request.temperature", value=AnyValue(double_value=float("nan")))
+    )
+    assert post(key, request.SerializeToString()).status_code == 200
+    assert Interaction.objects.get().metadata["attributes"]["gen_ai.request.temperature"] == "nan"
+    deep = b'{"resourceSpans": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert post(key, deep, content_type="application/json").status_code == 400

@@ -204,3 +204,18 @@ def test_the_langfuse_sdk_generation_and_scores_end_as_an_interaction_with_its_f
     assert feedback["x1"].correction == "Refunds are possible within 14 days."
     interaction.refresh_from_db()
     assert interaction.is_failure and interaction.feedback_count == 4
+
+
+@pytest.mark.django_db
+def test_scores_of_unexpected_types_are_400_not_500(project, key):
+    span_interaction(project)
+    odd = [
+        {"id": "a", "traceId": TRACE, "name": "n", "value": 1, "dataType": 7},
+        {"id": "b", "traceId": TRACE, "name": "note", "value": "ok", "dataType": "TEXT", "comment": ["x"]},
+        {"id": "c", "traceId": TRACE, "name": "note", "value": 3, "dataType": "TEXT"},
+        {"id": 5, "traceId": TRACE, "name": "n", "value": 1},
+        {"id": "d", "traceId": ["x"], "name": "n", "value": 1},
+    ]
+    response = post_json(key, "/api/public/scores", odd)
+    assert response.status_code == 207
+    assert response.json()["rejected"] == 5
