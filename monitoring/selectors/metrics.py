@@ -1,6 +1,6 @@
 """Feedback metrics per time bucket and group, and the before/after comparison.
 
-Definitions (README, Monitoring):
+Definitions (docs/monitoring.md):
 - interactions: interactions whose `occurred_at` falls in the bucket.
 - feedback / negative: feedback items received (`Feedback.created_at`) in the bucket; negative as decided at
   capture (`Feedback.is_negative`); grouped by the model and prompt version of their interaction.
