@@ -4,6 +4,7 @@ POST /api/public/scores takes one score (answered 200 {"id"}, as Langfuse's sing
 current SDK batches (202 {"message": "Accepted"} when all were taken, else 207 {"accepted", "rejected",
 "errors"}). POST /api/public/ingestion takes the legacy event batch; its score-create events are recorded, 207
 {"successes", "errors"}. A score kept until its trace arrives counts as accepted.
+GET /api/public/projects answers the SDK's auth_check() with the key's project.
 """
 
 from django.conf import settings
@@ -142,7 +143,28 @@ class IngestionApi(LeanApiView):
         return {"successes": successes, "errors": errors}, 207
 
 
+class ProjectsApi(LeanApiView):
+    """The key's project, in Langfuse's shape: the SDK's auth_check() reads it."""
+
+    lean_methods = frozenset({"GET"})
+    lean_authentication = ApiKeyOrBasicAuthentication
+    authentication_classes = [ApiKeyAuthentication, ApiKeyOrBasicAuthentication]  # as the schema shows them
+
+    @extend_schema(
+        operation_id="langfuse_projects",
+        responses={
+            200: inline_serializer("LangfuseProjects", {"data": serializers.ListField(child=serializers.DictField())})
+        },
+        summary="The API key's project, as Langfuse lists projects (the SDK's auth_check).",
+    )
+    def get(self, request):
+        project = request.auth.project
+        organization = {"id": "goldloop", "name": "goldloop"}
+        return {"data": [{"id": project.slug, "name": project.name, "organization": organization, "metadata": {}}]}, 200
+
+
 urlpatterns = [
+    path("api/public/projects", ProjectsApi.as_view(), name="langfuse-projects"),
     path("api/public/scores", ScoresApi.as_view(), name="langfuse-scores"),
     path("api/public/ingestion", IngestionApi.as_view(), name="langfuse-ingestion"),
 ]

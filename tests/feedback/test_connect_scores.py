@@ -185,6 +185,7 @@ def test_the_langfuse_sdk_generation_and_scores_end_as_an_interaction_with_its_f
         observation_id=observation_id,
         score_id="x1",
     )
+    assert langfuse.auth_check()  # GET /api/public/projects
     langfuse.flush()
     langfuse.shutdown()
     http.close()
