@@ -114,6 +114,12 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 API_MAX_BATCH_ITEMS = env_int("API_MAX_BATCH_ITEMS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES + 1024 * 1024
 
+# --- Health and outages ---------------------------------------------------------------------------------------------
+# /healthz answers within about this many seconds per check (database, broker), 503 when one fails (core/health.py).
+HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2)
+# A 503 (database unavailable, /healthz unhealthy) tells clients to retry after this many seconds.
+API_RETRY_AFTER_SECONDS = env_int("API_RETRY_AFTER_SECONDS", 5)
+
 # --- Celery --------------------------------------------------------------------------------------------------------
 # Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport (core/broker.py: atomicfs://, whose
 # messages appear whole), which needs no server and still works across processes, so a real worker runs everywhere.
