@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE["sweep-unembedded-failures"] = {
     "task": "feedback.tasks.sweep_unembedded_failures",
     "schedule": env_int("EMBEDDING_SWEEP_SECONDS", 300),
 }
+# Each worker sends one sweep when it starts (it may replace a worker killed with an embedding task in hand).
+EMBEDDING_SWEEP_ON_WORKER_START = env_bool("EMBEDDING_SWEEP_ON_WORKER_START", True)
 # Reclusters a project once this many new failures are embedded but in no cluster (checked every
 # CLUSTERING_SCHEDULE_SECONDS); between runs, new failures join the nearest cluster when close enough.
 CLUSTERING_AUTO_MIN_WAITING = env_int("CLUSTERING_AUTO_MIN_WAITING", 50)

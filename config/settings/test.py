@@ -8,9 +8,12 @@ import tempfile
 if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("CELERY_FILESYSTEM_BROKER_DIR"):
     os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = tempfile.mkdtemp(prefix="goldloop-broker-")
 
+from config.env import env_bool  # noqa: E402
 from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests revoke a key and use it at once; tests/feedback/test_capture_key_cache.py covers the cache itself.
 API_KEY_CACHE_SECONDS = 0
+# The session's worker must not embed other tests' rows behind their back; tests of the sweep turn it on.
+EMBEDDING_SWEEP_ON_WORKER_START = env_bool("EMBEDDING_SWEEP_ON_WORKER_START", False)
