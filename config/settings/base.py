@@ -174,6 +174,9 @@ CELERY_BEAT_SCHEDULE["sweep-unembedded-failures"] = {
 }
 # Each worker sends one sweep when it starts (it may replace a worker killed with an embedding task in hand).
 EMBEDDING_SWEEP_ON_WORKER_START = env_bool("EMBEDDING_SWEEP_ON_WORKER_START", True)
+# A running clustering run renews its lease (ClusteringRun.heartbeat_at) every third of this; one silent longer lost
+# its worker: it is marked failed and a new run may start.
+CLUSTERING_RUN_LEASE_SECONDS = env_int("CLUSTERING_RUN_LEASE_SECONDS", 90)
 # Reclusters a project once this many new failures are embedded but in no cluster (checked every
 # CLUSTERING_SCHEDULE_SECONDS); between runs, new failures join the nearest cluster when close enough.
 CLUSTERING_AUTO_MIN_WAITING = env_int("CLUSTERING_AUTO_MIN_WAITING", 50)
