@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.auth import ApiKeyAuthentication, HasApiKey
 from core.errors import DATABASE_UNAVAILABLE, ApplicationError, exception_handler
+from core.ratelimit import rate_limit_check
 
 
 class LeanApiView(APIView):
@@ -28,6 +29,7 @@ class LeanApiView(APIView):
             authenticated = ApiKeyAuthentication().authenticate(request)
             request.auth = authenticated[1] if authenticated else None
             HasApiKey().has_permission(request, self)
+            rate_limit_check(request.auth)
             body, status = getattr(self, request.method.lower())(request, *args, **kwargs)
         except (ApplicationError, DjangoValidationError, exceptions.APIException, Http404, PermissionDenied) as exc:
             return _error(exc)

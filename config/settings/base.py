@@ -186,6 +186,19 @@ CELERY_BEAT_SCHEDULE["schedule-clustering-runs"] = {
     "options": {"expires": 600},
 }
 
+# --- Rate limits ---------------------------------------------------------------------------------------------------
+# Requests per second per API key, over fixed windows of API_RATE_LIMIT_WINDOW_SECONDS (a key may spend a window's
+# allowance in a burst); beyond it, 429 with Retry-After. 0 turns limiting off. Generous: capture one at a time
+# reaches about 1,000 requests/s on 2 cores (bench/ingest.py). Shared through Redis when the broker is Redis (or
+# API_RATE_LIMIT_REDIS_URL), else through the database; each process syncs its counts every SYNC seconds per key.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 2000)
+API_RATE_LIMIT_WINDOW_SECONDS = env_int("API_RATE_LIMIT_WINDOW_SECONDS", 10)
+API_RATE_LIMIT_SYNC_SECONDS = float(env("API_RATE_LIMIT_SYNC_SECONDS", "0.2"))
+API_RATE_LIMIT_STORE = env("API_RATE_LIMIT_REDIS_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "database"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.ratelimit.ApiKeyRateThrottle"]
+
 # --- Review --------------------------------------------------------------------------------------------------------
 # An SME's claim on a queue item lapses after this many minutes without a verdict; then anyone may take it.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)

@@ -8,7 +8,7 @@ import tempfile
 if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("CELERY_FILESYSTEM_BROKER_DIR"):
     os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = tempfile.mkdtemp(prefix="goldloop-broker-")
 
-from config.env import env_bool  # noqa: E402
+from config.env import env_bool, env_int  # noqa: E402
 from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
@@ -17,3 +17,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_KEY_CACHE_SECONDS = 0
 # The session's worker must not embed other tests' rows behind their back; tests of the sweep turn it on.
 EMBEDDING_SWEEP_ON_WORKER_START = env_bool("EMBEDDING_SWEEP_ON_WORKER_START", False)
+# Off, so that query counts stay those of the views; tests/core/test_ratelimit.py turns it on.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 0)
