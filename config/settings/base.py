@@ -201,6 +201,12 @@ API_RATE_LIMIT_STORE = env("API_RATE_LIMIT_REDIS_URL") or (
 )
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.ratelimit.ApiKeyRateThrottle"]
 
+# --- Admin access ----------------------------------------------------------------------------------------------------
+# Staff see in the admin only the projects they are members of (feedback.ProjectMembership); superusers see all.
+# A staff user with no membership at all sees every project while this is on (compatible with installations made
+# before memberships); off, they see none until given one.
+ADMIN_STAFF_WITHOUT_PROJECTS_SEE_ALL = env_bool("ADMIN_STAFF_WITHOUT_PROJECTS_SEE_ALL", True)
+
 # --- Review --------------------------------------------------------------------------------------------------------
 # An SME's claim on a queue item lapses after this many minutes without a verdict; then anyone may take it.
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)

@@ -1,6 +1,6 @@
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
 from feedback.models.interactions import Feedback, Interaction
-from feedback.models.projects import ApiKey, Project, ScoreThreshold
+from feedback.models.projects import ApiKey, Project, ProjectMembership, ScoreThreshold
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Feedback",
     "Interaction",
     "Project",
+    "ProjectMembership",
     "Review",
     "ReviewItem",
     "ScoreThreshold",

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from feedback.admin.scoping import admin_scope
 from feedback.models import Project
 from monitoring.selectors.dashboard import (
     alerts_firing_count,
@@ -50,7 +51,7 @@ def _summary(project, since, until) -> dict:
 
 
 def dashboard_view(request):
-    projects = list(Project.objects.order_by("slug"))
+    projects = list(admin_scope(Project.objects.order_by("slug"), request, "pk"))
     project = next((p for p in projects if p.slug == request.GET.get("project")), projects[0] if projects else None)
     if request.method == "POST" and project is not None:
         rollups_refresh(project=project)
