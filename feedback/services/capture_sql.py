@@ -59,7 +59,8 @@ def _fetchall_prepared(sql: str, params: list) -> list[tuple]:
     transaction). Planning these statements costs more than running them for a few rows; prepared, each
     connection plans them once. (Django's own cursors bind parameters client-side, so they cannot be prepared.)"""
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Errors through Django's wrapper, as its own cursors' (see feedback/selectors/api_key_lookup.py).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall()
 
