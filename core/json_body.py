@@ -55,6 +55,14 @@ def _is_json(content_type: str) -> bool:
 
 def read_json_object(request) -> dict[str, Any]:
     """The request body as a JSON object, or ApplicationError with 413, 415 or 400."""
+    data = read_json_body(request)
+    if not isinstance(data, dict):
+        raise ApplicationError("The body must be a JSON object.", code="invalid")
+    return data
+
+
+def read_json_body(request) -> Any:
+    """The request body as any JSON value, or ApplicationError with 413, 415 or 400."""
     if not _is_json(request.content_type or ""):
         raise ApplicationError(
             "Send the body as JSON with 'Content-Type: application/json'.",
@@ -70,9 +78,6 @@ def read_json_object(request) -> dict[str, Any]:
     if len(body) > settings.API_MAX_BODY_BYTES:
         raise too_large()
     try:
-        data = json_loads(body)
+        return json_loads(body)
     except ValueError as exc:
         raise malformed(str(exc)) from exc
-    if not isinstance(data, dict):
-        raise ApplicationError("The body must be a JSON object.", code="invalid")
-    return data

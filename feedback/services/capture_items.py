@@ -16,8 +16,8 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from core.validation import datetime_problem, json_text_problem, text_problem
+from feedback.rules import THUMBS
 
-THUMBS = "thumbs"
 _THUMBS_VALUES = {"up": 1.0, "down": 0.0, True: 1.0, False: 0.0}  # 1 and 0 hash like True and False
 SOURCES = ("end_user", "sme", "automated")
 
