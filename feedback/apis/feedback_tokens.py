@@ -181,6 +181,6 @@ def thumbs_js(request):
 
 urlpatterns = [
     path("feedback/tokens", FeedbackTokenCreateApi.as_view(), name="feedback-token-create"),
-    path("feedback/tokens/<str:token>", csrf_exempt(FeedbackTokenUseApi.as_view()), name="feedback-token-use"),
+    path("feedback/tokens/<key:token>", csrf_exempt(FeedbackTokenUseApi.as_view()), name="feedback-token-use"),
     path("feedback/thumbs.js", thumbs_js, name="feedback-thumbs-js"),
 ]
