@@ -2,12 +2,12 @@
 
 - A Content-Length that is not a number is a 400 (Django's request.body would raise ValueError: a 500).
 - A NUL in the query string is a 400 (PostgreSQL refuses NUL in text; no filter of the admin or the API means it).
-- Under /api/, a body declared larger than API_MAX_BODY_BYTES is a 413 before anything reads it.
 - Under /api/, a query parameter the OpenAPI schema does not name for the operation is a 400 (a typo such as
   `?modle=` would otherwise be silently ignored; the schema, built once per process, is the list of what is known).
-- Under /api/, an error answered by anything but the API's views (Django's 404 for an unknown path, the debug pages
-  of DEBUG, a 500 of an uncaught exception, a 400 of a suspicious request) becomes the error shape of API.md with
-  its status. Set API_DEBUG_PAGES to see Django's debug pages under /api/ again (DEBUG must be on as well).
+- Under /api/, an error that Django answered with an HTML page (its 404 for an unknown path, the debug pages of
+  DEBUG, a 500 of an uncaught exception, a 400 of a suspicious request) becomes the error shape of API.md with its
+  status; other answers (JSON, OTLP's protobuf status) are the views' own. Set API_DEBUG_PAGES to see Django's debug
+  pages under /api/ again (DEBUG must be on as well).
 """
 
 import logging
@@ -68,7 +68,7 @@ class RequestGuardMiddleware:
         if refusal is not None:
             return refusal
         response = self.get_response(request)
-        if is_api and response.status_code >= 400 and not _is_json(response):
+        if is_api and response.status_code >= 400 and _is_html(response):
             if not (settings.DEBUG and getattr(settings, "API_DEBUG_PAGES", False)):
                 headers = {name: response[name] for name in ("Allow", "Retry-After") if response.has_header(name)}
                 response = _error(response.status_code)
@@ -98,11 +98,8 @@ class RequestGuardMiddleware:
         if "%00" in query or "\x00" in query:
             message = "NUL characters are not allowed in the query string."
             return _error(400, message) if is_api else HttpResponseBadRequest(message)
-        if is_api and int(length) > settings.API_MAX_BODY_BYTES:
-            return _error(413, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes; split it.")
         return None
 
 
-def _is_json(response) -> bool:
-    content_type = response.get("Content-Type", "")
-    return content_type.startswith("application/json") or "+json" in content_type.split(";")[0]
+def _is_html(response) -> bool:
+    return response.get("Content-Type", "").startswith("text/html")

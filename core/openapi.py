@@ -51,8 +51,6 @@ def error_responses(result: dict, generator, request, public) -> dict:
                 statuses.add(400)
             if "{" in path:
                 statuses.add(404)
-            else:
-                operation.get("responses", {}).pop("404", None)  # nothing to find: no 404
             if operation.get("operationId") in BODY_REQUIRED and "requestBody" in operation:
                 operation["requestBody"]["required"] = True
             if "requestBody" in operation:

@@ -31,7 +31,7 @@ SNIPPET = Path(__file__).resolve().parent.parent / "static" / "goldloop" / "thum
 
 
 class TokenInSerializer(serializers.Serializer):
-    interaction_id = serializers.CharField(help_text="The interaction the browser may judge.")
+    interaction_id = serializers.RegexField(r"\S", max_length=255, help_text="The interaction the browser may judge.")
     name = serializers.CharField(required=False, default="thumbs", help_text="The feedback name posted.")
     expires_in = serializers.IntegerField(required=False, default=86400, help_text="Seconds; at most 30 days.")
     max_uses = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1000)
@@ -148,7 +148,10 @@ class FeedbackTokenUseApi(APIView):
         if request.method == "OPTIONS":
             return _cors(HttpResponse(status=204 if origin else 403), origin)
         if request.method != "POST":
-            return _cors(JsonResponse(error_body("method_not_allowed", "Use POST."), status=405), origin)
+            answer = JsonResponse(
+                error_body("method_not_allowed", "Use POST."), status=405, headers={"Allow": "POST, OPTIONS"}
+            )
+            return _cors(answer, origin)
         if request.META.get("HTTP_ORIGIN") and origin is None:
             body = error_body(
                 "origin_not_allowed", "This page's origin may not post feedback; add it to FEEDBACK_TOKEN_CORS_ORIGINS."

@@ -78,7 +78,15 @@ class ScoresApi(LeanApiView):
 
     @extend_schema(
         operation_id="langfuse_scores_create",
-        request=ScoreInSerializer(many=True),
+        # One score or an array of any JSON: each item is validated on its own and answered in the 207 (the fields
+        # of a score are Langfuse's: ScoreInSerializer above).
+        request={
+            "application/json": {
+                "oneOf": [{"type": "object"}, {"type": "array", "items": {}}],
+                "description": "A score (id, traceId, observationId, name, value, dataType, comment, metadata) or "
+                "an array of them.",
+            }
+        },
         responses={
             200: OpenApiResponse(description='One score (an object) recorded or kept: {"id"}.'),
             202: OpenApiResponse(description='Every score of the array recorded or kept: {"message": "Accepted"}.'),
@@ -113,7 +121,14 @@ class IngestionApi(LeanApiView):
 
     @extend_schema(
         operation_id="langfuse_ingestion",
-        request=inline_serializer("LangfuseIngestionBatch", {"batch": IngestionEventSerializer(many=True)}),
+        request=inline_serializer(
+            "LangfuseIngestionBatch",
+            {
+                "batch": serializers.ListField(
+                    child=serializers.JSONField(), help_text="Events; each answered on its own."
+                )
+            },
+        ),
         responses={207: _INGESTION_RESULT, **ERRORS},
         summary="Langfuse's event batch: score-create events become feedback; other event types are refused.",
     )

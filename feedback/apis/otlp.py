@@ -157,7 +157,9 @@ class OtlpTracesApi(APIView):
         content_type = (request.content_type or "").lower()
         answer_type = JSON if content_type == JSON else PROTOBUF
         if request.method != "POST":
-            return _status(405, "Use POST.", answer_type)
+            response = _status(405, "Use POST.", answer_type)
+            response["Allow"] = "POST"
+            return response
         try:
             if content_type not in (PROTOBUF, JSON):
                 raise OtlpError(415, "Send application/x-protobuf or application/json (OTLP/HTTP).")

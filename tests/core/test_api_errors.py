@@ -66,9 +66,9 @@ def test_api_errors_are_json_with_debug_on_or_off(debug, api, method, path, stat
 
 
 @pytest.mark.django_db
-def test_a_body_over_the_limit_is_a_json_413_before_it_is_read(debug, settings):
+def test_a_body_over_the_limit_is_a_json_413_before_it_is_read(debug, settings, api):
     settings.API_MAX_BODY_BYTES = 100
-    response = Client().generic("POST", "/api/v1/datasets", b"x" * 200, content_type="application/json")
+    response = api.generic("POST", "/api/v1/datasets", b"x" * 200, content_type="application/json")
     assert_error_shape(response, 413, "payload_too_large")
 
 

@@ -58,8 +58,8 @@ CROSS_FIELD_RULES = {
     "interactions_create": "occurred_at between 1900 and 9000 (core.validation)",
     "interactions_list": "since/until between 1900 and 9000",
     "interaction_reviews_create": "a corrected verdict needs a correction, others none",
-    "v1_metrics_feedback_retrieve": "since before until, at most 31 or 400 days apart",
-    "v1_metrics_compare_retrieve": "since before until, at most 400 days apart",
+    "api_v1_metrics_feedback_retrieve": "since before until, at most 31 or 400 days apart",
+    "api_v1_metrics_compare_retrieve": "since before until, at most 400 days apart",
 }
 
 
