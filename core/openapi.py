@@ -56,9 +56,17 @@ def error_responses(result: dict, generator, request, public) -> dict:
             if "requestBody" in operation:
                 statuses |= {400, 413, 415}
             responses = operation.setdefault("responses", {})
+            # An operation that answers errors in a shape of its own (OTLP's google.rpc.Status) keeps it for all.
+            own = next(
+                (r["content"] for code, r in sorted(responses.items()) if code[0] == "4" and "content" in r), None
+            )
+            if own is not None and "ErrorSerializer" not in str(own) and "Error" not in str(own):
+                content = own
+            else:
+                content = {"application/json": {"schema": reference}}
             for status in sorted(statuses):
                 responses.setdefault(str(status), {"description": _TEXT[status]})
             for status, response in responses.items():
-                if status.startswith("4"):
-                    response["content"] = {"application/json": {"schema": reference}}
+                if status.startswith("4") and (content is not own or "content" not in response):
+                    response["content"] = content
     return result

@@ -32,8 +32,14 @@ SNIPPET = Path(__file__).resolve().parent.parent / "static" / "goldloop" / "thum
 
 class TokenInSerializer(serializers.Serializer):
     interaction_id = serializers.RegexField(r"\S", max_length=255, help_text="The interaction the browser may judge.")
-    name = serializers.CharField(required=False, default="thumbs", help_text="The feedback name posted.")
-    expires_in = serializers.IntegerField(required=False, default=86400, help_text="Seconds; at most 30 days.")
+    name = serializers.CharField(
+        required=False, default="thumbs", min_length=1, max_length=100, trim_whitespace=False,
+        help_text="The feedback name posted.",
+    )  # fmt: skip
+    expires_in = serializers.IntegerField(
+        required=False, default=86400, min_value=1, max_value=settings.FEEDBACK_TOKEN_MAX_EXPIRES_IN,
+        help_text="Seconds; at most 30 days.",
+    )  # fmt: skip
     max_uses = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1000)
 
 
