@@ -137,16 +137,21 @@ class OtlpTracesApi(APIView):
     @extend_schema(
         operation_id="otlp_traces_export",
         request={PROTOBUF: OpenApiTypes.BINARY, JSON: OpenApiTypes.OBJECT},
+        # OTLP answers in the request's encoding, and in protobuf when the request's is neither (the spec).
         responses={
-            200: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="ExportTraceServiceResponse in the request's encoding; partialSuccess lists rejected"
-                " spans. Header X-Goldloop-Spans-Skipped: spans that are not LLM calls.",
-            ),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="google.rpc.Status: a malformed request."),
-            401: OpenApiResponse(OpenApiTypes.OBJECT, description="google.rpc.Status: no key or a bad one."),
-            403: OpenApiResponse(OpenApiTypes.OBJECT, description="google.rpc.Status: the key lacks 'ingest'."),
-            415: OpenApiResponse(OpenApiTypes.OBJECT, description="Neither protobuf nor JSON."),
+            **{
+                (status, media): OpenApiResponse(OpenApiTypes.OBJECT if media == JSON else OpenApiTypes.BINARY, text)
+                for status, text in {
+                    200: "ExportTraceServiceResponse in the request's encoding; partialSuccess lists rejected spans."
+                    " Header X-Goldloop-Spans-Skipped: spans that are not LLM calls.",
+                    400: "google.rpc.Status: a malformed request.",
+                    401: "google.rpc.Status: no key or a bad one.",
+                    403: "google.rpc.Status: the key lacks 'ingest'.",
+                    413: "google.rpc.Status: the body is too large.",
+                    415: "google.rpc.Status: neither protobuf nor JSON.",
+                }.items()
+                for media in (JSON, PROTOBUF)
+            }
         },
         summary="OTLP/HTTP trace export: each LLM span becomes an interaction (id: the span id in hex).",
     )
