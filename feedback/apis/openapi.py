@@ -7,7 +7,18 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 from core.openapi import BODY_REQUIRED
 
-BODY_REQUIRED.update({"interactions_create", "feedback_create", "ingest_batch"})
+BODY_REQUIRED.update(
+    {
+        "interactions_create",
+        "feedback_create",
+        "ingest_batch",
+        "feedback_token_use",
+        "langfuse_scores_create",
+        "langfuse_ingestion",
+        "otlp_traces_export",
+        "otlp_traces_export_langfuse_path",
+    }
+)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
