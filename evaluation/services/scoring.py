@@ -1,0 +1,92 @@
+"""Scoring: each chunk of a run's examples is scored by every scorer and upserted (re-running a chunk changes
+nothing); the chunk that completes the set enqueues the summary. Missing outputs fail every scorer."""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from evaluation.gates import gates_verdict
+from evaluation.models import Run, RunScore
+from evaluation.scorers import MISSING_OUTPUT, Result, scorer_build
+from evaluation.selectors.scoring import chunk_items
+from evaluation.selectors.summary import run_summary
+from evaluation.services.regressions import regressions_feed
+
+_UPSERT_SQL = f"""
+INSERT INTO {RunScore._meta.db_table} (run_id, example_id, scorer, score, passed, error)
+SELECT %s, t.example_id, t.scorer, t.score, t.passed, t.error
+FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::bool[], %s::text[])
+    AS t(example_id, scorer, score, passed, error)
+ON CONFLICT (run_id, example_id, scorer) DO UPDATE
+SET score = EXCLUDED.score, passed = EXCLUDED.passed, error = EXCLUDED.error
+"""
+
+# Marks a chunk done at most once (a set, not a counter) and says how many are done: the row lock serialises
+# concurrent chunks, and the one whose update completes the set sees it complete.
+_MARK_SQL = f"""
+UPDATE {Run._meta.db_table}
+SET chunks_done = ARRAY(SELECT DISTINCT c FROM unnest(chunks_done || %s::integer) AS c ORDER BY c)
+WHERE id = %s AND status = %s
+RETURNING cardinality(chunks_done), cardinality(chunk_starts)
+"""
+
+
+def scorers_of(run: Run) -> list:
+    scorers = []
+    for config in run.scorers:
+        scorer = scorer_build(config)
+        if hasattr(scorer, "bind"):
+            scorer.bind(run_id=run.pk, secret=run.judge_secret)
+        scorers.append(scorer)
+    return scorers
+
+
+def run_score_chunk(*, run_id: int, chunk: int) -> bool:
+    """Score one chunk; True when it was the last one (and the summary was enqueued)."""
+    from evaluation.tasks import finish_run
+
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None or run.status != Run.Status.SCORING or not 0 <= chunk < len(run.chunk_starts):
+        return False
+    rows = chunk_items(run=run, chunk=chunk)
+    present = [item for _, item, _ in rows if item is not None]
+    columns: tuple[list, ...] = ([], [], [], [], [])
+    for scorer in scorers_of(run):
+        scored = iter(scorer.score_batch(present))
+        for pk, item, _ in rows:
+            result = next(scored) if item is not None else Result(0.0, False, MISSING_OUTPUT)
+            values = (pk, scorer.name, result.score, result.passed, result.error)
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_UPSERT_SQL, [run.pk, *columns])
+        cursor.execute(_MARK_SQL, [chunk, run.pk, Run.Status.SCORING])
+        marked = cursor.fetchone()
+        last = marked is not None and marked[0] == marked[1]
+        if last:
+            transaction.on_commit(lambda: finish_run.delay(run_id))
+    return last
+
+
+@transaction.atomic
+def run_finish(*, run_id: int) -> Run | None:
+    """Summarise, compare with the baseline, apply the gates, and feed regressions back; once per run."""
+    run = Run.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.status != Run.Status.SCORING:
+        return run
+    if len(run.chunks_done) != len(run.chunk_starts):
+        return run  # an early duplicate: the last chunk enqueues the summary again
+    run.summary = run_summary(run=run)
+    run.verdict = gates_verdict(run.gates, run.summary)
+    run.status, run.finished_at = Run.Status.SUCCEEDED, timezone.now()
+    run.save(update_fields=["summary", "verdict", "status", "finished_at"])
+    if run.feed_regressions and run.baseline_id:
+        regressions_feed(run=run)
+    return run
+
+
+def run_score_inline(*, run_id: int) -> Run | None:
+    """Score every chunk and summarise in this process (the demo loader and tests; workers use the tasks)."""
+    run = Run.objects.get(pk=run_id)
+    for chunk in range(len(run.chunk_starts)):
+        run_score_chunk(run_id=run_id, chunk=chunk)
+    return run_finish(run_id=run_id)
