@@ -1,3 +1,5 @@
+import json
+
 from django.db import connection
 
 from evaluation.models import Run, RunOutput, RunScore
@@ -20,7 +22,7 @@ def chunk_items(*, run: Run, chunk: int) -> list[tuple[int, Item | None, Item]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT ve.id, ve.stable_id, ve.input, ve.expected_output, o.output, o.id IS NOT NULL
+            SELECT ve.id, ve.stable_id, ve.input::text, ve.expected_output::text, o.output::text, o.id IS NOT NULL
             FROM {VersionExample._meta.db_table} ve
             LEFT JOIN {RunOutput._meta.db_table} o ON o.run_id = %s AND o.example_id = ve.id
             WHERE {" AND ".join(where)}
@@ -31,7 +33,8 @@ def chunk_items(*, run: Run, chunk: int) -> list[tuple[int, Item | None, Item]]:
         rows = cursor.fetchall()
     items = []
     for pk, stable_id, input_, expected, output, present in rows:
-        item = Item(stable_id, input_, expected, output)
+        # Raw cursors hand jsonb over as text (Django's JSONField decodes it; here we do).
+        item = Item(stable_id, json.loads(input_), json.loads(expected), json.loads(output) if present else None)
         items.append((pk, item if present else None, item))
     return items
 
@@ -46,7 +49,7 @@ def regressed_pairs(*, run: Run) -> list[tuple[str, str, object, object, object,
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT ce.stable_id, c.scorer, ce.input, ce.expected_output, o.output, o.id IS NOT NULL
+            SELECT ce.stable_id, c.scorer, ce.input::text, ce.expected_output::text, o.output::text, o.id IS NOT NULL
             FROM {scores} c
             JOIN {examples} ce ON ce.id = c.example_id
             JOIN {examples} be ON be.version_id = %s AND be.stable_id = ce.stable_id
@@ -57,4 +60,8 @@ def regressed_pairs(*, run: Run) -> list[tuple[str, str, object, object, object,
             """,
             [baseline.version_id, run.baseline_id, run.pk],
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    return [
+        (stable_id, scorer, json.loads(input_), json.loads(expected), json.loads(output) if present else None, present)
+        for stable_id, scorer, input_, expected, output, present in rows
+    ]
