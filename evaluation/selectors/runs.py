@@ -47,3 +47,26 @@ def baseline_tags_of(*, runs: list[Run]) -> dict[int, list[str]]:
     for run_id, tag in BaselineTag.objects.filter(run__in=runs).order_by("tag").values_list("run_id", "tag"):
         tags.setdefault(run_id, []).append(tag)
     return tags
+
+
+def pass_rate_series(*, dataset_id: int, limit: int = 30) -> list[dict]:
+    """The pass rate of each scorer across the dataset's latest finished runs, oldest first (one query)."""
+    runs = (
+        Run.objects.filter(dataset_id=dataset_id, status=Run.Status.SUCCEEDED)
+        .order_by("-created_at", "-id")
+        .only("id", "name", "version_number", "summary", "verdict", "created_at")[:limit]
+    )
+    return [
+        {
+            "id": run.pk,
+            "label": run.name or f"run {run.pk}",
+            "version": run.version_number,
+            "verdict": (run.verdict or {}).get("result"),
+            "rates": {
+                name: stats.get("pass_rate")
+                for name, stats in (run.summary or {}).get("scorers", {}).items()
+                if stats.get("pass_rate") is not None
+            },
+        }
+        for run in reversed(list(runs))
+    ]
