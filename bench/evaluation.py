@@ -303,7 +303,8 @@ def main() -> None:
     os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = broker  # tasks that runs enqueue land here, never in a dev queue
     try:
         django_setup(BENCH_DB)
-        from feedback.services.api_keys import api_key_create, project_get_or_create
+        from feedback.services.api_keys import api_key_create
+        from feedback.services.projects import project_get_or_create
 
         random.seed(7)
         project = project_get_or_create(slug="bench-evaluation", name="Bench evaluation")
