@@ -237,7 +237,7 @@ def bench_summary(project, examples: int) -> list[tuple[str, str]]:
 
     version = version_of(project, f"bench-eval-{examples}", examples)
     runs = []
-    for name, wrong in (("bench summary baseline", 0.10), ("bench summary candidate", 0.12)):
+    for name, wrong in (("bench summary baseline (random)", 0.10), ("bench summary candidate (random)", 0.12)):
         run = Run.objects.filter(dataset=version.dataset, version=version, name=name, status="succeeded").first()
         if run is None:
             baseline = runs[0] if runs else None
@@ -248,12 +248,14 @@ def bench_summary(project, examples: int) -> list[tuple[str, str]]:
                 cursor.execute(
                     f"""
                     INSERT INTO {RunScore._meta.db_table} (run_id, example_id, scorer, score, passed, error)
-                    SELECT %s, ve.id, s.scorer, CASE WHEN s.scorer = 'exact' THEN (r > %s)::int ELSE r END,
-                           r > %s, ''
-                    FROM {version.examples.model._meta.db_table} ve
-                    CROSS JOIN (VALUES ('exact'), ('semantic')) AS s(scorer)
-                    CROSS JOIN LATERAL (SELECT random() AS r) x
-                    WHERE ve.version_id = %s
+                    SELECT %s, x.id, x.scorer, CASE WHEN x.scorer = 'exact' THEN (x.r > %s)::int ELSE x.r END,
+                           x.r > %s, ''
+                    FROM (
+                        SELECT ve.id, s.scorer, random() AS r
+                        FROM {version.examples.model._meta.db_table} ve
+                        CROSS JOIN (VALUES ('exact'), ('semantic')) AS s(scorer)
+                        WHERE ve.version_id = %s
+                    ) x
                     """,
                     [run.pk, wrong, wrong, version.pk],
                 )
@@ -295,7 +297,7 @@ def main() -> None:
     parser.add_argument("--outputs", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--score-examples", type=int, default=10_000)
-    parser.add_argument("--semantic-examples", type=int, default=2_000)
+    parser.add_argument("--semantic-examples", type=int, default=500)
     parser.add_argument("--summary-examples", type=int, default=100_000)
     parser.add_argument("--skip-http", action="store_true")
     options = parser.parse_args()

@@ -1,4 +1,4 @@
-"""A run's summary and its comparison with the baseline: SQL aggregates, three queries whatever the run's size.
+"""A run's summary and its comparison with the baseline: SQL aggregates, two queries whatever the run's size.
 
 Examples are paired with the baseline's by their stable id, so a baseline on another version of the dataset is
 compared on the examples both versions hold (on the same version the pairing is by row, which is cheaper).
@@ -13,70 +13,58 @@ from examples_lib.models import VersionExample
 SCORES, EXAMPLES = RunScore._meta.db_table, VersionExample._meta.db_table
 
 
-def _pairs_sql(same_version: bool) -> str:
-    """Rows (scorer, key, c_score, c_passed, b_score, b_passed) of the examples scored in both runs."""
+def _baseline_join(same_version: bool) -> str:
+    """The baseline's score of the same example and scorer, and the pairing key of the example."""
     if same_version:
         return f"""
-            SELECT c.scorer, c.example_id AS key, c.score AS c_score, c.passed AS c_passed,
-                   b.score AS b_score, b.passed AS b_passed
-            FROM {SCORES} c JOIN {SCORES} b
-              ON b.run_id = %(baseline)s AND b.example_id = c.example_id AND b.scorer = c.scorer
-            WHERE c.run_id = %(run)s
+            LEFT JOIN {SCORES} b ON b.run_id = %(baseline)s AND b.example_id = c.example_id AND b.scorer = c.scorer
+            CROSS JOIN LATERAL (SELECT c.example_id::text AS key) k
         """
     return f"""
-        SELECT c.scorer, ce.stable_id AS key, c.score AS c_score, c.passed AS c_passed,
-               b.score AS b_score, b.passed AS b_passed
-        FROM {SCORES} c
         JOIN {EXAMPLES} ce ON ce.id = c.example_id
-        JOIN {EXAMPLES} be ON be.version_id = %(baseline_version)s AND be.stable_id = ce.stable_id
-        JOIN {SCORES} b ON b.run_id = %(baseline)s AND b.example_id = be.id AND b.scorer = c.scorer
-        WHERE c.run_id = %(run)s
+        LEFT JOIN {EXAMPLES} be ON be.version_id = %(baseline_version)s AND be.stable_id = ce.stable_id
+        LEFT JOIN {SCORES} b ON b.run_id = %(baseline)s AND b.example_id = be.id AND b.scorer = c.scorer
+        CROSS JOIN LATERAL (SELECT ce.stable_id AS key) k
     """
 
 
 def run_summary(*, run: Run) -> dict:
-    """{"scorers": {name: {n, mean, pass_rate, passed, errors, ci95, baseline?}}, "regressions": <examples>}"""
+    """{"scorers": {name: {n, mean, pass_rate, passed, errors, ci95, baseline?}}, "regressions": <examples>}
+
+    One pass over the run's scores, each joined with the baseline's score of the same example and scorer: the
+    run's own figures over every row, the comparison over the rows the baseline also scored."""
+    params = {"run": run.pk, "baseline": run.baseline_id, "baseline_version": None}
+    join = ""
+    if run.baseline_id:
+        baseline = Run.objects.only("version_id").get(pk=run.baseline_id)
+        params["baseline_version"] = baseline.version_id
+        join = _baseline_join(baseline.version_id == run.version_id)
+    else:
+        join = f"LEFT JOIN {SCORES} b ON false CROSS JOIN LATERAL (SELECT NULL::text AS key) k"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT scorer, count(*), avg(score), count(*) FILTER (WHERE passed),
-                   count(*) FILTER (WHERE error <> '' AND NOT passed)
-            FROM {SCORES} WHERE run_id = %s GROUP BY scorer
+            SELECT c.scorer, count(*), avg(c.score), count(*) FILTER (WHERE c.passed),
+                   count(*) FILTER (WHERE c.error <> '' AND NOT c.passed),
+                   count(b.passed),
+                   count(*) FILTER (WHERE b.passed AND NOT c.passed),
+                   count(*) FILTER (WHERE c.passed AND NOT b.passed),
+                   avg(c.passed::int) FILTER (WHERE b.passed IS NOT NULL) - avg(b.passed::int),
+                   avg(c.score - b.score),
+                   array_agg(c.score - b.score) FILTER (WHERE c.score <> b.score),
+                   bool_and(c.score IN (0, 1) AND b.score IN (0, 1)) IS NOT FALSE,
+                   avg(b.passed::int),
+                   array_agg(k.key) FILTER (WHERE b.passed AND NOT c.passed)
+            FROM {SCORES} c {join}
+            WHERE c.run_id = %(run)s
+            GROUP BY c.scorer
             """,
-            [run.pk],
+            params,
         )
-        own = cursor.fetchall()
-        paired, regressed_examples = {}, 0
-        if run.baseline_id:
-            baseline = Run.objects.only("version_id").get(pk=run.baseline_id)
-            params = {"run": run.pk, "baseline": run.baseline_id, "baseline_version": baseline.version_id}
-            pairs = _pairs_sql(baseline.version_id == run.version_id)
-            cursor.execute(
-                f"""
-                WITH p AS MATERIALIZED ({pairs})
-                SELECT scorer, count(*),
-                       count(*) FILTER (WHERE b_passed AND NOT c_passed),
-                       count(*) FILTER (WHERE c_passed AND NOT b_passed),
-                       avg(c_passed::int) - avg(b_passed::int),
-                       avg(c_score - b_score),
-                       array_agg(c_score - b_score) FILTER (WHERE c_score <> b_score),
-                       bool_and(c_score IN (0, 1) AND b_score IN (0, 1)) IS NOT FALSE,
-                       avg(b_passed::int)
-                FROM p GROUP BY scorer
-                UNION ALL
-                SELECT NULL, count(DISTINCT key), NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                FROM p WHERE b_passed AND NOT c_passed
-                """,
-                params,
-            )
-            for row in cursor.fetchall():
-                if row[0] is None:
-                    regressed_examples = row[1]
-                else:
-                    paired[row[0]] = row[1:]
-    scorers = {}
+        rows = cursor.fetchall()
+    scorers, regressed = {}, set()
     order = {config["name"]: i for i, config in enumerate(run.scorers)}
-    for name, n, mean, passed, errors in sorted(own, key=lambda row: order.get(row[0], len(order))):
+    for name, n, mean, passed, errors, *paired in sorted(rows, key=lambda row: order.get(row[0], len(order))):
         entry = {
             "n": n,
             "mean": None if mean is None else round(float(mean), 6),
@@ -86,15 +74,16 @@ def run_summary(*, run: Run) -> dict:
             "ci95": wilson(passed, n),
         }
         if run.baseline_id:
-            entry["baseline"] = _comparison(run.baseline_id, paired.get(name))
+            entry["baseline"] = _comparison(run.baseline_id, paired[:-1])
+            regressed.update(paired[-1] or [])
         scorers[name] = entry
-    return {"scorers": scorers, "regressions": regressed_examples}
+    return {"scorers": scorers, "regressions": len(regressed)}
 
 
 def _comparison(baseline_id: int, row) -> dict:
-    if row is None:
-        return {"run": str(baseline_id), "n": 0, "delta": None, "p_value": None, "regressions": 0, "improvements": 0}
     n, regressions, improvements, delta, score_delta, differences, binary, baseline_rate = row
+    if not n:
+        return {"run": str(baseline_id), "n": 0, "delta": None, "p_value": None, "regressions": 0, "improvements": 0}
     comparison = {
         "run": str(baseline_id),
         "n": n,

@@ -118,8 +118,9 @@ def _chunk_starts(run: Run) -> tuple[list[int], int]:
 
 
 @transaction.atomic
-def run_complete(*, run: Run) -> Run:
-    """Close the outputs and score: one task per chunk of examples. Completing twice changes nothing."""
+def run_complete(*, run: Run, enqueue: bool = True) -> Run:
+    """Close the outputs and score: one task per chunk of examples (enqueue=False: the caller scores them, e.g.
+    with services.scoring.run_score_inline). Completing twice changes nothing."""
     from evaluation.tasks import finish_run, score_run_chunk
 
     run = Run.objects.select_for_update().get(pk=run.pk)
@@ -133,6 +134,8 @@ def run_complete(*, run: Run) -> Run:
     run.save(update_fields=["status", "chunk_starts", "chunks_done", "counts", "completed_at"])
     queue = "embeddings" if _uses_model(run) else "default"
     run_id = run.pk
+    if not enqueue:
+        return run
     if not starts:
         transaction.on_commit(lambda: finish_run.delay(run_id))
     for chunk in range(len(starts)):

@@ -10,6 +10,7 @@ from evaluation.scorers import MISSING_OUTPUT, Result, scorer_build
 from evaluation.selectors.scoring import chunk_items
 from evaluation.selectors.summary import run_summary
 from evaluation.services.regressions import regressions_feed
+from evaluation.services.runs import run_complete
 
 _UPSERT_SQL = f"""
 INSERT INTO {RunScore._meta.db_table} (run_id, example_id, scorer, score, passed, error)
@@ -87,6 +88,8 @@ def run_finish(*, run_id: int) -> Run | None:
 def run_score_inline(*, run_id: int) -> Run | None:
     """Score every chunk and summarise in this process (the demo loader and tests; workers use the tasks)."""
     run = Run.objects.get(pk=run_id)
+    if run.status == Run.Status.COLLECTING:
+        run = run_complete(run=run, enqueue=False)
     for chunk in range(len(run.chunk_starts)):
         run_score_chunk(run_id=run_id, chunk=chunk)
     return run_finish(run_id=run_id)

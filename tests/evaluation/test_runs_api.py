@@ -146,3 +146,26 @@ def test_invalid_runs_and_foreign_keys_get_the_error_shape(api, project, make_cl
     assert reader.post(f"/api/v1/runs/{run_id}/complete").status_code == 403
     assert api.put("/api/v1/datasets/support-answers/baselines/prod", {"run": run_id}, format="json").status_code == 409
     assert Run.objects.count() == 1
+
+
+def test_a_baseline_on_another_version_is_compared_on_the_examples_both_hold(api, project):
+    from examples_lib.services.examples import examples_add
+    from examples_lib.services.versions import version_create
+
+    dataset, _ = golden(project, 6)
+    base_id = create(api, ref="1").json()["id"]
+    api.post(f"/api/v1/runs/{base_id}/outputs", {"outputs": outputs(6)}, format="json")
+    finish(api, base_id)
+    examples_add(dataset=dataset, examples=[{"id": "ex-new", "input": "q", "expected_output": "a"}])
+    version_create(dataset=dataset)
+    run_id = create(api, {"baseline": base_id, "gates": [{"max_regressions": 0}]}, ref="2").json()["id"]
+    batch = [*outputs(6, wrong={2}), {"example_id": "ex-new", "output": "a"}]
+    api.post(f"/api/v1/runs/{run_id}/outputs", {"outputs": batch}, format="json")
+    body = finish(api, run_id)
+    exact = body["scorers"]["exact"]
+    assert exact["n"] == 7 and exact["baseline"]["n"] == 6
+    assert (exact["baseline"]["regressions"], body["regressions"]) == (1, 1)
+    assert exact["baseline"]["delta"] == pytest.approx(-1 / 6, abs=1e-6)
+    assert body["verdict"]["result"] == "fail"
+    rows = api.get(f"/api/v1/runs/{run_id}/results?filter=regressed").json()["results"]
+    assert [r["example_id"] for r in rows] == ["ex-2"]
