@@ -78,12 +78,12 @@ class RunCreateApi(APIView):
     @_doc(
         "runs_create",
         "Start a regression run on a version (number, tag or 'latest', pinned as number + sha256).",
-        {201: s.RunOutSerializer},
-        request=s.RunInSerializer,
+        {201: s.EvaluationRunOutSerializer},
+        request=s.EvaluationRunInSerializer,
     )
     def post(self, request, name: str, ref: str):
         dataset = dataset_get(project=request.auth.project, name=name)
-        body = s.RunInSerializer(data=request.data)
+        body = s.EvaluationRunInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = run_create(
             dataset=dataset, ref=ref, created_by_name=f"api-key:{request.auth.prefix}", **body.validated_data
@@ -94,7 +94,7 @@ class RunCreateApi(APIView):
 class RunListApi(APIView):
     required_scope = "read"
 
-    @_doc("dataset_runs_list", "The dataset's runs, newest first.", {200: s.RunOutSerializer(many=True)})
+    @_doc("dataset_runs_list", "The dataset's runs, newest first.", {200: s.EvaluationRunOutSerializer(many=True)})
     def get(self, request, name: str):
         dataset = dataset_get(project=request.auth.project, name=name)
         paginator = CursorPagination()
@@ -108,7 +108,7 @@ class RunDetailApi(APIView):
     required_scope = "read"
 
     @_doc("runs_retrieve", "A run: status, progress, summary per scorer against its baseline, verdict.",
-          {200: s.RunOutSerializer})  # fmt: skip
+          {200: s.EvaluationRunOutSerializer})  # fmt: skip
     def get(self, request, run_id: str):
         run = run_get(project=request.auth.project, run_id=run_id)
         return Response(run_body(run, tags=baseline_tags_of(runs=[run]).get(run.pk)))
@@ -120,8 +120,8 @@ class RunOutputsApi(LeanApiView):
     @_doc(
         "runs_outputs_add",
         "Post a batch of outputs: one result per item, in order (201 new, 200 same again, 409 different, 400/404).",
-        {207: s.OutputsResultSerializer, 409: OpenApiResponse(s.ApiErrorSerializer, description="Not collecting.")},
-        request=s.OutputsInSerializer,
+        {207: s.RunOutputsResultSerializer, 409: OpenApiResponse(s.ApiErrorSerializer, description="Not collecting.")},
+        request=s.RunOutputsInSerializer,
     )
     def post(self, request, run_id: str):
         body = read_json_object(request)
@@ -140,7 +140,7 @@ class RunOutputsApi(LeanApiView):
 class RunCompleteApi(APIView):
     required_scope = "ingest"
 
-    @_doc("runs_complete", "Close the outputs and score the run on the workers (202).", {202: s.RunOutSerializer})
+    @_doc("runs_complete", "Close the outputs and score on the workers.", {202: s.EvaluationRunOutSerializer})
     def post(self, request, run_id: str):
         run = run_complete(run=run_get(project=request.auth.project, run_id=run_id))
         return Response(run_body(run), status=202)
@@ -161,7 +161,7 @@ class RunResultsApi(APIView):
     @_doc(
         "runs_results",
         "Per example: input, expected, output, each scorer's result and the baseline's. Cursor pagination.",
-        {200: s.ResultSerializer(many=True)},
+        {200: s.RunResultSerializer(many=True)},
         parameters=[
             OpenApiParameter("filter", str, enum=list(FILTERS), default="all"),
             OpenApiParameter("cursor", str, required=False),

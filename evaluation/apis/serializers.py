@@ -4,13 +4,10 @@ from django.conf import settings
 from rest_framework import serializers
 
 from examples_lib.canonical import SPLITS
+from examples_lib.serializers import ApiErrorSerializer  # noqa: F401 - one error component in the schema
 
 
-class ApiErrorSerializer(serializers.Serializer):
-    error = serializers.DictField(help_text='{"code", "message", "fields"}')
-
-
-class RunInSerializer(serializers.Serializer):
+class EvaluationRunInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     model = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     prompt_version = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -35,16 +32,16 @@ class RunInSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class VersionRefSerializer(serializers.Serializer):
+class PinnedVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     sha256 = serializers.CharField()
     ref = serializers.CharField()
 
 
-class RunOutSerializer(serializers.Serializer):
+class EvaluationRunOutSerializer(serializers.Serializer):
     id = serializers.CharField()
     dataset = serializers.CharField()
-    version = VersionRefSerializer()
+    version = PinnedVersionSerializer()
     split = serializers.CharField(allow_null=True)
     name = serializers.CharField()
     model = serializers.CharField()
@@ -68,28 +65,28 @@ class RunOutSerializer(serializers.Serializer):
     judge_secret = serializers.CharField(required=False, help_text="Only in the answer that created the run.")
 
 
-class OutputItemSerializer(serializers.Serializer):
+class RunOutputItemSerializer(serializers.Serializer):
     example_id = serializers.CharField(help_text="The example's `id` in the version's JSONL export.")
     output = serializers.JSONField()
     latency_ms = serializers.IntegerField(required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
 
 
-class OutputsInSerializer(serializers.Serializer):
-    outputs = OutputItemSerializer(many=True, max_length=settings.API_MAX_BATCH_ITEMS)
+class RunOutputsInSerializer(serializers.Serializer):
+    outputs = RunOutputItemSerializer(many=True, max_length=settings.API_MAX_BATCH_ITEMS)
 
 
-class OutputResultSerializer(serializers.Serializer):
+class RunOutputResultSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     example_id = serializers.CharField(required=False)
     error = serializers.DictField(required=False)
 
 
-class OutputsResultSerializer(serializers.Serializer):
-    outputs = OutputResultSerializer(many=True)
+class RunOutputsResultSerializer(serializers.Serializer):
+    outputs = RunOutputResultSerializer(many=True)
 
 
-class ResultSerializer(serializers.Serializer):
+class RunResultSerializer(serializers.Serializer):
     example_id = serializers.CharField()
     split = serializers.CharField()
     input = serializers.JSONField()
