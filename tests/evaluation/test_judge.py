@@ -121,3 +121,28 @@ def test_an_unreachable_judge_fails_cleanly():
     scorer = scorer_build({"kind": "judge", "url": "http://127.0.0.1:9/x", "retries": 0}).bind(run_id=1, secret="s")
     result = scorer.score_batch(ITEMS[:1])[0]
     assert not result.passed and result.error.startswith("The judge at http://127.0.0.1:9/x failed:")
+
+
+@pytest.mark.django_db
+def test_a_run_scores_with_the_judge_and_reports_its_failures_per_example(api, project, judge):
+    from evaluation.services.scoring import run_score_inline
+    from tests.evaluation.helpers import golden, outputs
+
+    golden(project, 4)
+    scorers = [{"kind": "judge", "name": "faithful", "url": judge.url, "retries": 0, "timeout": 0.3}]
+    created = api.post("/api/v1/datasets/support-answers/versions/prod/runs",
+                       {"scorers": scorers, "judge_secret": "s3cret"}, format="json")  # fmt: skip
+    assert created.status_code == 201 and created.json()["judge_secret"] == "s3cret"
+    run_id = created.json()["id"]
+    assert "judge_secret" not in api.get(f"/api/v1/runs/{run_id}").json()
+    api.post(f"/api/v1/runs/{run_id}/outputs", {"outputs": outputs(4, wrong={1}, missing={3})}, format="json")
+    judge.mode = "partial"  # answers only the first item of each batch
+    run_score_inline(run_id=int(run_id))
+    results = api.get(f"/api/v1/runs/{run_id}/results").json()["results"]
+    rows = {r["example_id"]: r["scores"]["faithful"] for r in results}
+    assert rows["ex-0"]["passed"] and rows["ex-0"]["score"] == 1.0
+    assert rows["ex-1"]["error"] == "The judge returned no result for this example."
+    assert rows["ex-3"]["error"] == "No output was posted for this example."
+    assert judge.bad_signatures == 0 and len(judge.requests[0]["items"]) == 3  # missing outputs are never sent
+    summary = api.get(f"/api/v1/runs/{run_id}").json()["scorers"]["faithful"]
+    assert (summary["n"], summary["passed"], summary["errors"]) == (4, 1, 3)
