@@ -203,7 +203,7 @@ def bench_scoring(project, examples: int, semantic_examples: int) -> list[tuple[
 
     small = version_of(project, f"bench-eval-{semantic_examples}", semantic_examples)
     semantic_run = scored_run(small, [{"kind": "semantic", "threshold": 0.85}], semantic_examples)
-    items = [item for chunk in range(len(semantic_run.chunk_starts)) for _, item, _ in
+    items = [item for chunk in range(len(semantic_run.chunk_starts)) for _, item in
              chunk_items(run=semantic_run, chunk=chunk)]  # fmt: skip
     texts = list(dict.fromkeys([text(i.output) for i in items] + [text(i.expected) for i in items]))
     embed_texts(texts[:64])  # load and warm the model

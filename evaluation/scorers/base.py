@@ -45,6 +45,7 @@ class Scorer:
     options: ClassVar[dict[str, type | tuple[type, ...]]] = {}
     required: ClassVar[tuple[str, ...]] = ()
     uses_model: ClassVar[bool] = False  # scored on the embeddings queue, where the model is warm
+    reads_input: ClassVar[bool] = False  # most scorers compare output and expected only
 
     _registry: ClassVar[dict[str, type["Scorer"]]] = {}
 

@@ -33,6 +33,7 @@ class JudgeFailed(Exception):
 
 class JudgeScorer(Scorer):
     kind = "judge"
+    reads_input = True
     options = {
         "url": str,
         "threshold": (int, float),

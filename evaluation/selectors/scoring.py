@@ -7,8 +7,9 @@ from evaluation.scorers import Item
 from examples_lib.models import VersionExample
 
 
-def chunk_items(*, run: Run, chunk: int) -> list[tuple[int, Item | None, Item]]:
-    """The examples of one chunk with their outputs: (example pk, Item or None when missing, Item for errors)."""
+def chunk_items(*, run: Run, chunk: int, with_input: bool = True) -> list[tuple[int, Item | None]]:
+    """The examples of one chunk with their outputs: (example pk, Item, or None when the output is missing).
+    Without `with_input` the items' input is None (most scorers never read it; decoding it is a third of the work)."""
     starts = run.chunk_starts
     upper = starts[chunk + 1] if chunk + 1 < len(starts) else None
     where = ["ve.version_id = %s", "ve.ordinal >= %s"]
@@ -22,7 +23,8 @@ def chunk_items(*, run: Run, chunk: int) -> list[tuple[int, Item | None, Item]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT ve.id, ve.stable_id, ve.input::text, ve.expected_output::text, o.output::text, o.id IS NOT NULL
+            SELECT ve.id, ve.stable_id, {"ve.input::text" if with_input else "NULL"}, ve.expected_output::text,
+                   o.output::text, o.id IS NOT NULL
             FROM {VersionExample._meta.db_table} ve
             LEFT JOIN {RunOutput._meta.db_table} o ON o.run_id = %s AND o.example_id = ve.id
             WHERE {" AND ".join(where)}
@@ -34,8 +36,11 @@ def chunk_items(*, run: Run, chunk: int) -> list[tuple[int, Item | None, Item]]:
     items = []
     for pk, stable_id, input_, expected, output, present in rows:
         # Raw cursors hand jsonb over as text (Django's JSONField decodes it; here we do).
-        item = Item(stable_id, json.loads(input_), json.loads(expected), json.loads(output) if present else None)
-        items.append((pk, item if present else None, item))
+        if not present:
+            items.append((pk, None))
+            continue
+        item = Item(stable_id, json.loads(input_) if with_input else None, json.loads(expected), json.loads(output))
+        items.append((pk, item))
     return items
 
 

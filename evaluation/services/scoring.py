@@ -1,6 +1,8 @@
 """Scoring: each chunk of a run's examples is scored by every scorer and upserted (re-running a chunk changes
 nothing); the chunk that completes the set enqueues the summary. Missing outputs fail every scorer."""
 
+import json
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -12,11 +14,12 @@ from evaluation.selectors.summary import run_summary
 from evaluation.services.regressions import regressions_feed
 from evaluation.services.runs import run_complete
 
+# The rows travel as one JSON array of arrays: json.dumps (C) and the server's JSON parser are several times
+# cheaper than adapting five Python lists to PostgreSQL arrays, which dominated the client's time per chunk.
 _UPSERT_SQL = f"""
 INSERT INTO {RunScore._meta.db_table} (run_id, example_id, scorer, score, passed, error)
-SELECT %s, t.example_id, t.scorer, t.score, t.passed, t.error
-FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::bool[], %s::text[])
-    AS t(example_id, scorer, score, passed, error)
+SELECT %s, (r->>0)::bigint, r->>1, (r->>2)::float8, (r->>3)::bool, r->>4
+FROM json_array_elements(%s::json) AS r
 ON CONFLICT (run_id, example_id, scorer) DO UPDATE
 SET score = EXCLUDED.score, passed = EXCLUDED.passed, error = EXCLUDED.error
 """
@@ -48,18 +51,17 @@ def run_score_chunk(*, run_id: int, chunk: int) -> bool:
     run = Run.objects.filter(pk=run_id).first()
     if run is None or run.status != Run.Status.SCORING or not 0 <= chunk < len(run.chunk_starts):
         return False
-    rows = chunk_items(run=run, chunk=chunk)
-    present = [item for _, item, _ in rows if item is not None]
-    columns: tuple[list, ...] = ([], [], [], [], [])
-    for scorer in scorers_of(run):
+    scorers = scorers_of(run)
+    rows = chunk_items(run=run, chunk=chunk, with_input=any(s.reads_input for s in scorers))
+    present = [item for _, item in rows if item is not None]
+    scores: list[tuple] = []
+    for scorer in scorers:
         scored = iter(scorer.score_batch(present))
-        for pk, item, _ in rows:
+        for pk, item in rows:
             result = next(scored) if item is not None else Result(0.0, False, MISSING_OUTPUT)
-            values = (pk, scorer.name, result.score, result.passed, result.error)
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
+            scores.append((pk, scorer.name, result.score, result.passed, result.error))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_UPSERT_SQL, [run.pk, *columns])
+        cursor.execute(_UPSERT_SQL, [run.pk, json.dumps(scores)])
         cursor.execute(_MARK_SQL, [chunk, run.pk, Run.Status.SCORING])
         marked = cursor.fetchone()
         last = marked is not None and marked[0] == marked[1]
