@@ -184,7 +184,6 @@ def score_all(run) -> float:
 
 def bench_scoring(project, examples: int, semantic_examples: int) -> list[tuple[str, str]]:
     from core.embedder import embed_texts
-    from evaluation.scorers.base import text
     from evaluation.selectors.scoring import chunk_items
 
     version = version_of(project, f"bench-eval-{examples}", examples)
@@ -205,7 +204,7 @@ def bench_scoring(project, examples: int, semantic_examples: int) -> list[tuple[
     semantic_run = scored_run(small, [{"kind": "semantic", "threshold": 0.85}], semantic_examples)
     items = [item for chunk in range(len(semantic_run.chunk_starts)) for _, item in
              chunk_items(run=semantic_run, chunk=chunk)]  # fmt: skip
-    texts = list(dict.fromkeys([text(i.output) for i in items] + [text(i.expected) for i in items]))
+    texts = list(dict.fromkeys([i.output_text for i in items] + [i.expected_text for i in items]))
     embed_texts(texts[:64])  # load and warm the model
     raw, scorer = [], []
     for _ in range(2):  # re-scoring the same run is allowed (scores are upserted): the same work each time

@@ -26,6 +26,21 @@ class Item:
     input: Any
     expected: Any
     output: Any
+    _output_text: str | None = None
+    _expected_text: str | None = None
+
+    @property
+    def output_text(self) -> str:
+        """The output's readable text, computed once for all the run's scorers."""
+        if self._output_text is None:
+            self._output_text = text_of(self.output)
+        return self._output_text
+
+    @property
+    def expected_text(self) -> str:
+        if self._expected_text is None:
+            self._expected_text = text_of(self.expected)
+        return self._expected_text
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-from evaluation.scorers.base import Item, Result, Scorer, text
+from evaluation.scorers.base import Item, Result, Scorer
 
 
 class ContainsScorer(Scorer):
@@ -13,7 +13,7 @@ class ContainsScorer(Scorer):
     def score_batch(self, items: list[Item]) -> list[Result]:
         results = []
         for item in items:
-            needle, haystack = self.value if self.value is not None else text(item.expected), text(item.output)
+            needle, haystack = self.value if self.value is not None else item.expected_text, item.output_text
             if self.ignore_case:
                 needle, haystack = needle.casefold(), haystack.casefold()
             found = needle in haystack

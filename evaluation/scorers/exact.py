@@ -1,7 +1,7 @@
 import re
 import string
 
-from evaluation.scorers.base import Item, Result, Scorer, text
+from evaluation.scorers.base import Item, Result, Scorer
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 
@@ -15,8 +15,7 @@ class ExactScorer(Scorer):
     def setup(self, ignore_case=False, normalize_whitespace=True, strip_punctuation=False):
         self.ignore_case, self.whitespace, self.punctuation = ignore_case, normalize_whitespace, strip_punctuation
 
-    def normalised(self, value) -> str:
-        value = text(value)
+    def normalised(self, value: str) -> str:
         if self.punctuation:
             value = _PUNCTUATION.sub("", value)
         if self.whitespace:
@@ -28,6 +27,6 @@ class ExactScorer(Scorer):
     def score_batch(self, items: list[Item]) -> list[Result]:
         results = []
         for item in items:
-            same = self.normalised(item.output) == self.normalised(item.expected)
+            same = self.normalised(item.output_text) == self.normalised(item.expected_text)
             results.append(Result(1.0 if same else 0.0, same))
         return results

@@ -1,6 +1,6 @@
 import re
 
-from evaluation.scorers.base import Item, Result, Scorer, ScorerConfigError, text
+from evaluation.scorers.base import Item, Result, Scorer, ScorerConfigError
 
 
 class RegexScorer(Scorer):
@@ -20,6 +20,6 @@ class RegexScorer(Scorer):
     def score_batch(self, items: list[Item]) -> list[Result]:
         results = []
         for item in items:
-            found = self.match(text(item.output)) is not None
+            found = self.match(item.output_text) is not None
             results.append(Result(1.0 if found else 0.0, found))
         return results

@@ -1,7 +1,7 @@
 import numpy as np
 
 from core.embedder import embed_texts
-from evaluation.scorers.base import Item, Result, Scorer, ScorerConfigError, text
+from evaluation.scorers.base import Item, Result, Scorer, ScorerConfigError
 
 
 class SemanticScorer(Scorer):
@@ -19,8 +19,8 @@ class SemanticScorer(Scorer):
     def score_batch(self, items: list[Item]) -> list[Result]:
         if not items:
             return []
-        outputs = [text(item.output) for item in items]
-        expected = [text(item.expected) for item in items]
+        outputs = [item.output_text for item in items]
+        expected = [item.expected_text for item in items]
         # One encode call per batch, each distinct text once (expected outputs often repeat across examples).
         unique = list(dict.fromkeys(outputs + expected))
         vectors = embed_texts(unique)
