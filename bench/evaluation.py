@@ -190,15 +190,32 @@ def bench_scoring(project, examples: int, semantic_examples: int) -> list[tuple[
     cheap = [{"kind": "exact"}, {"kind": "contains", "value": "case"}, {"kind": "regex", "pattern": r"\(case \d+\)"},
              {"kind": "json_valid"}, {"kind": "numeric", "tolerance": 0.5}]  # fmt: skip
     run = scored_run(version, cheap, examples)
-    elapsed = score_all(run)
+    elapsed = min(score_all(run) for _ in range(3))  # the first inserts, the next two upsert the same rows
     work = examples * len(cheap)
+    # The scorers alone, on the same items read beforehand: what a faster database would leave.
+    from evaluation.services.scoring import scorers_of
+
+    chunks = [[item for _, item in chunk_items(run=run, chunk=c, with_input=False) if item is not None]
+              for c in range(len(run.chunk_starts))]  # fmt: skip
+    scorers = scorers_of(run)
+    alone = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for items in chunks:
+            for scorer in scorers:
+                scorer.score_batch([type(i)(i.example_id, None, i.expected, i.output) for i in items])
+        alone = min(alone, time.perf_counter() - started)
     print(
         f"cheap scorers ({', '.join(c['kind'] for c in cheap)}) on {examples:,} examples in "
-        f"{len(run.chunk_starts)} chunks: {elapsed:.2f} s = {work / elapsed:,.0f} examples/s of scorer work "
-        f"({examples / elapsed:,.0f} examples/s with all {len(cheap)}; reading and upserting included)",
+        f"{len(run.chunk_starts)} chunks, best of 3: end to end (read, score, upsert, commit) {elapsed:.2f} s = "
+        f"{work / elapsed:,.0f} examples/s of scorer work ({examples / elapsed:,.0f} examples/s with all "
+        f"{len(cheap)}); the scorers alone {alone:.2f} s = {work / alone:,.0f} examples/s of scorer work",
         flush=True,
     )
-    figures = [("cheap scorers, examples/s of scorer work", f"{work / elapsed:,.0f} /s")]
+    figures = [
+        ("cheap scorers, examples/s of scorer work, end to end", f"{work / elapsed:,.0f} /s"),
+        ("cheap scorers, examples/s of scorer work, scorers alone", f"{work / alone:,.0f} /s"),
+    ]
 
     small = version_of(project, f"bench-eval-{semantic_examples}", semantic_examples)
     semantic_run = scored_run(small, [{"kind": "semantic", "threshold": 0.85}], semantic_examples)

@@ -64,9 +64,14 @@ class RunOutput(models.Model):
     """The candidate's output for one example of the pinned version."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outputs", db_index=False)
-    # No database constraint: version rows are immutable and only vanish with their dataset (and so the run).
+    # No database constraint: version rows are immutable and only vanish with their dataset (and so the run). No
+    # index of its own either: every lookup is by (run, example), which uniq_run_output serves.
     example = models.ForeignKey(
-        "examples_lib.VersionExample", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "examples_lib.VersionExample",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     output = models.JSONField()
     output_hash = models.CharField(max_length=64, help_text="sha256 of output, latency and metadata.")
@@ -81,9 +86,16 @@ class RunOutput(models.Model):
 class RunScore(models.Model):
     """One scorer's result on one example of a run (missing outputs fail every scorer)."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    # Scores are written only by the chunk upsert, for a run it has just read; a per-row foreign key check (and an
+    # index per column) would cost about as much as the upsert itself. Django still cascades a run's deletion, and
+    # uniq_run_score (run, example, scorer) serves every lookup.
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False)
     example = models.ForeignKey(
-        "examples_lib.VersionExample", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "examples_lib.VersionExample",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     scorer = models.CharField(max_length=100)
     score = models.FloatField(null=True, blank=True)
