@@ -11,6 +11,7 @@ from evaluation.models import BaselineTag, Run
 from evaluation.selectors.results import FILTERS, run_results
 from evaluation.selectors.runs import baseline_tags_of, pass_rate_series
 from evaluation.services.runs import baseline_tag_set
+from feedback.admin.scoping import ProjectScopedAdmin, admin_scope
 
 PAGE = 50
 
@@ -20,10 +21,10 @@ class BaselineActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("__str__", "dataset", "version_number", "split", "model", "prompt_version", "status",
                     "verdict_badge", "pass_rates", "baseline", "tags", "created_at")  # fmt: skip
-    list_filter = ("dataset__project", "dataset", "version_number", "status")
+    list_filter = ("project", ("dataset", admin.RelatedOnlyFieldListFilter), "version_number", "status")
     list_select_related = ("dataset", "baseline")
     search_fields = ("name", "model", "prompt_version")
     actions = ["tag_as_baseline"]
@@ -78,13 +79,16 @@ class RunAdmin(admin.ModelAdmin):
         self.message_user(request, f"Run {runs[0].pk} is now the '{tag}' baseline of {runs[0].dataset}.")
 
     def changelist_view(self, request, extra_context=None):
+        visible = admin_scope(Run.objects.all(), request)  # only the user's projects' datasets
         dataset_id = request.GET.get("dataset__id__exact")
         if not dataset_id:
-            dataset_id = Run.objects.order_by("-created_at").values_list("dataset_id", flat=True).first()
+            dataset_id = visible.order_by("-created_at").values_list("dataset_id", flat=True).first()
         chart = ""
+        name = None
         if dataset_id and str(dataset_id).isdigit():
+            name = visible.filter(dataset_id=dataset_id).values_list("dataset__name", flat=True).first()
+        if name is not None:
             series = pass_rate_series(dataset_id=int(dataset_id))
-            name = Run.objects.filter(dataset_id=dataset_id).values_list("dataset__name", flat=True).first()
             chart = pass_rate_chart(series, title=f"Pass rate across the latest runs of {name}")
         return super().changelist_view(request, {"pass_rate_chart": chart, **(extra_context or {})})
 
@@ -118,9 +122,10 @@ class RunAdmin(admin.ModelAdmin):
 
 
 @admin.register(BaselineTag)
-class BaselineTagAdmin(admin.ModelAdmin):
+class BaselineTagAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "dataset__project"
     list_display = ("tag", "dataset", "run", "updated_at")
-    list_filter = ("dataset",)
+    list_filter = (("dataset", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("dataset", "run")
     readonly_fields = ("dataset", "tag", "run", "updated_at")
 

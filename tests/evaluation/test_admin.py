@@ -63,3 +63,17 @@ def test_the_action_tags_a_run_as_baseline(engineer, runs):
     )
     assert "Select exactly one run" in response.content.decode()
     assert BaselineTag.objects.get(tag="prod").run == candidate
+
+
+def test_staff_of_another_project_see_none_of_its_runs(django_user_model, client, runs):
+    from feedback.models import ProjectMembership
+    from tests.factories import ProjectFactory
+
+    user = django_user_model.objects.create_user("other-eng", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="ML engineer"))
+    ProjectMembership.objects.create(user=user, project=ProjectFactory(slug="other"))
+    client.force_login(user)
+    html = client.get(reverse("admin:evaluation_run_changelist")).content.decode()
+    assert "support-answers" not in html and "<polyline" not in html
+    _, candidate = runs
+    assert client.get(reverse("admin:evaluation_run_change", args=[candidate.pk])).status_code == 302
