@@ -169,3 +169,19 @@ def test_a_baseline_on_another_version_is_compared_on_the_examples_both_hold(api
     assert body["verdict"]["result"] == "fail"
     rows = api.get(f"/api/v1/runs/{run_id}/results?filter=regressed").json()["results"]
     assert [r["example_id"] for r in rows] == ["ex-2"]
+
+
+def test_lists_read_in_constant_queries(api, project, django_assert_max_num_queries):
+    golden(project, 30)
+    ids = []
+    for _ in range(3):
+        run_id = create(api, {"baseline": ids[0]} if ids else {}).json()["id"]
+        api.post(f"/api/v1/runs/{run_id}/outputs", {"outputs": outputs(30, wrong={len(ids)})}, format="json")
+        finish(api, run_id)
+        ids.append(run_id)
+    with django_assert_max_num_queries(6):
+        runs = api.get("/api/v1/datasets/support-answers/runs?limit=2").json()
+    assert len(runs["results"]) == 2 and runs["next"]
+    with django_assert_max_num_queries(6):
+        page = api.get(f"/api/v1/runs/{ids[2]}/results?limit=25").json()
+    assert len(page["results"]) == 25 and page["results"][2]["regressed"] == ["exact"]

@@ -8,6 +8,8 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+_RETRY = {429, 502, 503, 504}
+
 
 class GoldloopError(Exception):
     """A request failed: `status` is the HTTP status (None when the server could not be reached)."""
@@ -18,12 +20,12 @@ class GoldloopError(Exception):
 
 
 class Client:
-    def __init__(self, url: str, key: str, *, timeout: float = 60.0):
+    def __init__(self, url: str, key: str, *, timeout: float = 60.0, retries: int = 4):
         if not url:
             raise GoldloopError("No server URL: pass --url or set GOLDLOOP_URL.")
         if not key:
             raise GoldloopError("No API key: pass --key or set GOLDLOOP_API_KEY.")
-        self.url, self.key, self.timeout = url.rstrip("/"), key, timeout
+        self.url, self.key, self.timeout, self.retries = url.rstrip("/"), key, timeout, retries
 
     # -- transport -------------------------------------------------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201, 202, 207)) -> Any:
@@ -32,14 +34,24 @@ class Client:
         headers = {"Authorization": f"Bearer {self.key}", "Accept": "application/json", "User-Agent": "goldloop/0.1"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (the user's server)
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, payload = exc.code, exc.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise GoldloopError(f"Cannot reach {self.url}: {getattr(exc, 'reason', exc)}") from exc
+        for attempt in range(self.retries + 1):
+            request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (the user's server)
+                    status, payload, retry_after = response.status, response.read(), None
+            except urllib.error.HTTPError as exc:
+                status, payload, retry_after = exc.code, exc.read(), exc.headers.get("Retry-After")
+            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                raise GoldloopError(f"Cannot reach {self.url}: {getattr(exc, 'reason', exc)}") from exc
+            # Rate limited or briefly unavailable: wait as told (or back off) and send the same request again; every
+            # write of the evaluation API is idempotent, so a retry never doubles anything that counts.
+            if status not in _RETRY or attempt == self.retries:
+                break
+            try:
+                delay = float(retry_after) if retry_after else 0.5 * 2**attempt
+            except ValueError:
+                delay = 0.5 * 2**attempt
+            time.sleep(min(delay, 30.0))
         try:
             decoded = json.loads(payload) if payload else None
         except ValueError:
