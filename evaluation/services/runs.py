@@ -60,14 +60,17 @@ def run_create(
     judge_secret: str = "",
     created_by_name: str = "",
 ) -> Run:
-    """A run in `collecting`, pinned to the version `ref` resolves to now (a number, a tag or `latest`)."""
+    """A run in `collecting`, pinned to the version `ref` resolves to now (a number, a tag or `latest`). Without
+    `scorers` it uses its baseline's (the dataset's defaults, in effect), or `exact` when it has no baseline."""
     version = version_resolve(dataset=dataset, ref=str(ref))
     errors: dict[str, list[str]] = {}
     if split and split not in SPLITS:
         errors["split"] = [f"Must be one of {', '.join(SPLITS)}."]
+    baseline_run = baseline_resolve(dataset=dataset, ref=baseline) if baseline not in (None, "") else None
+    if scorers is None and baseline_run is not None:
+        scorers = baseline_run.scorers  # the dataset's default: what its baseline measured, so both compare
     clean_scorers, scorer_errors = _clean_scorers(scorers)
     errors.update(scorer_errors)
-    baseline_run = baseline_resolve(dataset=dataset, ref=baseline) if baseline not in (None, "") else None
     if baseline_run is not None and baseline_run.status != Run.Status.SUCCEEDED:
         errors["baseline"] = [f"Run {baseline_run.pk} is {baseline_run.status}; a baseline must have succeeded."]
     clean_gates, gate_errors = gates_validate(

@@ -185,3 +185,14 @@ def test_lists_read_in_constant_queries(api, project, django_assert_max_num_quer
     with django_assert_max_num_queries(6):
         page = api.get(f"/api/v1/runs/{ids[2]}/results?limit=25").json()
     assert len(page["results"]) == 25 and page["results"][2]["regressed"] == ["exact"]
+
+
+def test_a_run_without_scorers_takes_its_baselines(api, project):
+    golden(project, 4)
+    scorers = [{"kind": "contains", "value": "answer"}, {"kind": "regex", "pattern": r"\d"}]
+    base_id = create(api, {"scorers": scorers}).json()["id"]
+    api.post(f"/api/v1/runs/{base_id}/outputs", {"outputs": outputs(4)}, format="json")
+    finish(api, base_id)
+    run = create(api, {"baseline": base_id}).json()
+    assert [c["name"] for c in run["scorer_configs"]] == ["contains", "regex"]
+    assert [c["kind"] for c in create(api).json()["scorer_configs"]] == ["exact"]
