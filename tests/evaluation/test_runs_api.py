@@ -196,3 +196,22 @@ def test_a_run_without_scorers_takes_its_baselines(api, project):
     run = create(api, {"baseline": base_id}).json()
     assert [c["name"] for c in run["scorer_configs"]] == ["contains", "regex"]
     assert [c["kind"] for c in create(api).json()["scorer_configs"]] == ["exact"]
+
+
+def test_a_scorer_that_raises_fails_the_run_with_the_reason(api, project, monkeypatch):
+    from evaluation.scorers.exact import ExactScorer
+    from evaluation.tasks import score_run_chunk
+
+    golden(project, 3)
+    run_id = create(api).json()["id"]
+    api.post(f"/api/v1/runs/{run_id}/complete")
+
+    def broken(self, items):
+        raise RuntimeError("model server gone")
+
+    monkeypatch.setattr(ExactScorer, "score_batch", broken)
+    with pytest.raises(RuntimeError):
+        score_run_chunk(int(run_id), 0)
+    body = api.get(f"/api/v1/runs/{run_id}").json()
+    assert body["status"] == "failed" and body["error"] == "Scoring chunk 0 failed: model server gone"
+    assert body["progress"] == 1.0
