@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 
 from core.errors import ApplicationError
 from feedback.models import ErrorCategory, Interaction, Review
+from feedback.selectors.overlap import overlap_state, visible_reviews
 from feedback.selectors.reviews import review_page
 from feedback.services import claims
 from feedback.services.reviews import correction_parse, review_create
@@ -199,6 +200,10 @@ def review_view(self, request, object_id):
 
     data = review_page(interaction_id=interaction_id)
     interaction = data["interaction"]
+    overlap = overlap_state(interaction=interaction, reviews=data["reviews"])
+    all_reviews = data["reviews"]
+    # An SME never sees another's verdict on an overlap item before enough verdicts are in (blind overlap).
+    data["reviews"] = visible_reviews(reviews=all_reviews, state=overlap, user=request.user)
     now = timezone.now()
     held_by_other = (
         interaction.claimed_by_id not in (None, request.user.pk)
@@ -234,6 +239,8 @@ def review_view(self, request, object_id):
         "claim_minutes_left": max(0, int((interaction.claim_expires_at - now).total_seconds() // 60))
         if interaction.claim_expires_at and interaction.claimed_by_id == request.user.pk
         else None,
+        "overlap": overlap,
+        "hidden_verdicts": len(all_reviews) - len(data["reviews"]),
         "changelist_filters": _filters(request),
         "changelist_url": _changelist_url(request),
     }

@@ -1,3 +1,4 @@
+from feedback.models.agreement import ReviewPolicy
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
 from feedback.models.interactions import Feedback, Interaction
 from feedback.models.monitoring import Alert, AlertRule, FeedbackRollup, RollupCursor, WebhookDelivery
@@ -20,6 +21,7 @@ __all__ = [
     "Review",
     "RollupCursor",
     "ReviewItem",
+    "ReviewPolicy",
     "ScoreThreshold",
     "WebhookDelivery",
 ]

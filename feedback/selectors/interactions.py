@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from core.errors import ApplicationError
 from feedback.models import Feedback, Interaction, Review
+from feedback.selectors.overlap import overlap_state, visible_reviews
 
 DETAIL_FEEDBACK_LIMIT = 100
 
@@ -65,4 +66,7 @@ def interaction_get(*, project_id: int, external_id: str) -> Interaction:
     )
     if interaction is None:
         raise ApplicationError(f"No interaction '{external_id}' in this project.", code="not_found", status_code=404)
+    # Blind overlap: no verdict of an overlap item is shown while SMEs are still giving theirs.
+    state = overlap_state(interaction=interaction, reviews=interaction.ordered_reviews)
+    interaction.ordered_reviews = visible_reviews(reviews=interaction.ordered_reviews, state=state)
     return interaction

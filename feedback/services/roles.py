@@ -11,12 +11,14 @@ from django.contrib.auth.models import Group
 
 SME = "SME"
 ML_ENGINEER = "ML engineer"
+ADJUDICATOR = "Adjudicator"
 
 
 def roles_ensure() -> dict[str, Group]:
     migration = import_module("feedback.migrations.0004_review_roles")
     migration.create_roles(django_apps, None)
-    return {group.name: group for group in Group.objects.filter(name__in=[SME, ML_ENGINEER])}
+    import_module("feedback.migrations.0013_agreement_adjudicator_role").create_adjudicator(django_apps, None)
+    return {group.name: group for group in Group.objects.filter(name__in=[SME, ML_ENGINEER, ADJUDICATOR])}
 
 
 def roles_post_migrate(sender, **kwargs) -> None:
