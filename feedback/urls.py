@@ -1,6 +1,6 @@
 """API routes of the feedback app; each concern keeps its own route list beside its views."""
 
-from feedback.apis import capture, clusters, interactions, metrics, reviews
+from feedback.apis import agreement, capture, clusters, interactions, metrics, reviews
 
 urlpatterns = [
     *capture.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *reviews.urlpatterns,
     *clusters.urlpatterns,
     *metrics.urlpatterns,
+    *agreement.urlpatterns,
 ]
