@@ -1,12 +1,11 @@
 """API routes of the feedback app; each concern keeps its own route list beside its views."""
 
-from feedback.apis import agreement, capture, clusters, interactions, metrics, reviews
+from feedback.apis import agreement, capture, clusters, interactions, reviews
 
 urlpatterns = [
     *capture.urlpatterns,
     *interactions.urlpatterns,
     *reviews.urlpatterns,
     *clusters.urlpatterns,
-    *metrics.urlpatterns,
     *agreement.urlpatterns,
 ]

@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.models import ApiKey, Review
-from feedback.selectors.reviews import interaction_of_project, reviews_visible_of
+from feedback.selectors.interactions import interaction_of_project
+from feedback.selectors.reviews import reviews_visible_of
 from feedback.services.reviews import review_import
 
 
@@ -44,7 +45,7 @@ class InteractionReviewsApi(APIView):
         reviewer = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def get(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         reviews, hidden = reviews_visible_of(
             interaction=interaction, reviewer_name=request.query_params.get("reviewer", "")[:200]
         )
@@ -54,7 +55,7 @@ class InteractionReviewsApi(APIView):
         return Response(body)
 
     def post(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_import(
