@@ -1,10 +1,12 @@
-from feedback.models.agreement import ReviewPolicy
+from feedback.models.agreement import AdjudicationItem, AgreementReport, ReviewPolicy
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
 from feedback.models.interactions import Feedback, Interaction
 from feedback.models.projects import ApiKey, Project, ScoreThreshold
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
+    "AdjudicationItem",
+    "AgreementReport",
     "ApiKey",
     "ClaimEvent",
     "Cluster",

@@ -1,6 +1,9 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from feedback.models.interactions import Interaction
+from feedback.models.projects import Project
+
 
 class ReviewPolicy(models.Model):
     """How many SMEs judge an item of a project, and which items: the overlap that agreement is measured on.
@@ -46,3 +49,21 @@ class ReviewPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project}: {self.reviewers_per_item} reviewer(s) on {self.overlap_share:.0%}"
+
+
+class AgreementReport(Project):
+    """The agreement page of a project in the admin (an admin of its own, with its own view permission)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "agreement report"
+        verbose_name_plural = "agreement"
+
+
+class AdjudicationItem(Interaction):
+    """The adjudication queue: items whose SMEs disagree, waiting for an adjudicator's verdict."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "adjudication queue item"
+        verbose_name_plural = "adjudication queue"

@@ -18,7 +18,7 @@ def verdicts_disagree(reviews: list[Review]) -> bool:
     return len(corrections) > 1
 
 
-def disputed_items(*, project_ids=None) -> QuerySet:
+def disputed_items(*, project_ids=None, base: QuerySet | None = None) -> QuerySet:
     """Items whose SME verdicts disagree, with no adjudication yet, and no longer collecting verdicts; queue order."""
     disagreeing = (
         Review.objects.filter(verdicts())
@@ -36,7 +36,11 @@ def disputed_items(*, project_ids=None) -> QuerySet:
     if project_ids is not None:
         disagreeing = disagreeing.filter(project_id__in=list(project_ids))
     adjudicated = Review.objects.filter(interaction=OuterRef("pk"), is_adjudication=True, superseded_at__isnull=True)
-    items = Interaction.objects.filter(pk__in=disagreeing).exclude(Exists(adjudicated))
+    items = (
+        (base if base is not None else Interaction.objects.all())
+        .filter(pk__in=disagreeing)
+        .exclude(Exists(adjudicated))
+    )
     still_open = open_overlap_condition(project_ids=project_ids)
     if still_open is not None:
         items = items.exclude(still_open)

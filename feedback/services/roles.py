@@ -24,7 +24,13 @@ SME_PERMISSIONS = {
 }
 ML_ENGINEER_EXTRA = {"errorcategory": ["add", "change"]}
 # An adjudicator is an SME who may also settle disagreeing verdicts (feedback.services.adjudication).
-ADJUDICATOR_PERMISSIONS = {**SME_PERMISSIONS, "review": ["view", "add", "adjudicate"], "reviewpolicy": ["view"]}
+ADJUDICATOR_PERMISSIONS = {
+    **SME_PERMISSIONS,
+    "review": ["view", "add", "adjudicate"],
+    "reviewpolicy": ["view"],
+    "adjudicationitem": ["view"],
+    "agreementreport": ["view"],
+}
 
 
 def _permission(model, action: str) -> Permission:
