@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 
 from core.errors import ApplicationError
 from feedback.models import ErrorCategory, Interaction, Review
-from feedback.selectors.overlap import overlap_state, visible_reviews
+from feedback.selectors.overlap import open_overlap_ids, overlap_state, verdicts, visible_reviews
 from feedback.selectors.reviews import review_page
 from feedback.services import claims
 from feedback.services.reviews import correction_parse, review_create
@@ -172,6 +172,14 @@ def _save(self, request, interaction: Interaction):
     )
 
 
+def _waits_for_others(interaction_id: int, user) -> bool:
+    """An overlap item the user already judged, still waiting for other SMEs: opening it must not claim it again
+    (the claim would keep the next SME from it)."""
+    if interaction_id not in open_overlap_ids(interaction_ids=[interaction_id]):
+        return False
+    return Review.objects.filter(verdicts(), interaction_id=interaction_id, reviewer=user).exists()
+
+
 def review_view(self, request, object_id):
     if not object_id.isdigit() or not Interaction.objects.filter(pk=object_id).exists():
         raise Http404("No such item.")
@@ -191,7 +199,7 @@ def review_view(self, request, object_id):
             if "_next" in request.POST:
                 return _go_next(self, request, after=interaction_id)
             return HttpResponseRedirect(review_url(self, interaction_id, request))
-    elif can_review:
+    elif can_review and not _waits_for_others(interaction_id, request.user):
         # Opening an item claims it when it is free, so that two SMEs do not work on it at once.
         try:
             claims.claim(interaction_id=interaction_id, user=request.user)
