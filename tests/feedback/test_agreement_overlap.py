@@ -96,3 +96,14 @@ def test_the_api_hides_verdicts_of_an_open_overlap_item(review_project, make_cli
     assert api.get(f"/api/v1/interactions/{item.external_id}").json()["reviews"] == []
     review_import(interaction=item, verdict="invalid", reviewer_name="tool-b")
     assert len(api.get(f"/api/v1/interactions/{item.external_id}/reviews").json()["results"]) == 2
+
+
+def test_the_verdict_admin_and_its_history_stay_blind_for_other_smes(client, review_project, sme, sme2):
+    overlap_policy(review_project)
+    (item,) = make_failures(review_project, 1)
+    review_create(interaction=item, verdict="invalid", notes="secret-note-of-jane", reviewer=sme)
+    client.force_login(sme2)
+    assert client.get("/admin/feedback/review/").context["cl"].result_count == 0
+    assert client.get("/admin/feedback/historicalreview/").context["cl"].result_count == 0
+    client.force_login(sme)
+    assert client.get("/admin/feedback/review/").context["cl"].result_count == 1  # her own
