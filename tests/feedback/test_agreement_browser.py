@@ -83,3 +83,32 @@ def test_two_smes_are_blind_to_each_other_on_an_overlap_item(
     assert "jane-secret-note" in second_browser.find_element(By.ID, "review-list").text
     browser.get(review_url)
     assert "omar-note" in browser.find_element(By.ID, "review-list").text
+
+
+@pytest.mark.browser
+def test_the_agreement_page_in_a_browser(transactional_db, browser, admin_login, live_server, screenshot):
+    import io
+
+    from demo import agreement, reviews
+    from feedback.services.roles import ML_ENGINEER
+    from tests.factories import FailureFactory
+
+    project = ProjectFactory(slug="support-bot")
+    for quality in ("good", "generic", "wrong") * 20:
+        FailureFactory(project=project, metadata={"intent": "card_arrival", "demo_quality": quality})
+    reviews.load(project=project, stdout=io.StringIO())
+    agreement.load(project=project, stdout=io.StringIO())
+    engineer = make_user("ml-eng", ML_ENGINEER)
+    admin_login(engineer.username, PASSWORD)
+
+    browser.get(f"{live_server.url}/admin/")
+    browser.find_element(By.LINK_TEXT, "Agreement").click()
+    figures = browser.find_element(By.ID, "agreement-figures").text
+    assert "percent agreement" in figures and "Krippendorff" in figures
+    reviewers = browser.find_element(By.ID, "reviewer-table").text
+    assert "sme" in reviewers and "sme2" in reviewers
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#trend-chart circle")) > 1
+    assert "faithfulness" in browser.find_element(By.ID, "judge-table").text
+    screenshot("agreement-page")
+    browser.find_element(By.CSS_SELECTOR, "#disagreements a").click()
+    assert "The SMEs' verdicts" in browser.find_element(By.TAG_NAME, "body").text
