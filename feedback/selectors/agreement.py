@@ -56,12 +56,22 @@ SELECT COALESCE(array_agg(interaction_id) FILTER (WHERE NOT is_adjudication), '{
 FROM r
 """
 
+# One row per judge (source, name): the latest value it gave each reviewed item, as arrays.
 _JUDGES_SQL = """
-SELECT DISTINCT ON (f.interaction_id, f.source, f.name)
-       f.interaction_id, f.source, f.name, f.data_type, f.value_number, f.value_string
-FROM feedback_feedback f
-WHERE f.project_id = %(project)s AND f.source = ANY(%(sources)s) AND f.interaction_id = ANY(%(items)s)
-ORDER BY f.interaction_id, f.source, f.name, f.created_at DESC, f.id DESC
+SELECT source, name,
+       array_agg(interaction_id), array_agg(CASE data_type WHEN 'BOOLEAN' THEN 0 WHEN 'NUMERIC' THEN 1 ELSE 2 END),
+       array_agg(value_number), array_agg(CASE WHEN data_type = 'CATEGORICAL' THEN value_string END)
+FROM (
+    SELECT DISTINCT ON (f.interaction_id, f.source, f.name)
+           f.interaction_id, f.source, f.name, f.data_type, f.value_number, f.value_string
+    FROM feedback_feedback f
+    WHERE f.project_id = %(project)s AND f.source = ANY(%(sources)s)
+      AND f.interaction_id IN (SELECT r.interaction_id FROM feedback_review r
+                               WHERE r.project_id = %(project)s AND r.superseded_at IS NULL)
+    ORDER BY f.interaction_id, f.source, f.name, f.created_at DESC, f.id DESC
+) AS latest
+GROUP BY source, name
+ORDER BY source, name
 """
 
 
@@ -264,15 +274,15 @@ def _disagreements(data: Verdicts, matrix: np.ndarray, limit: int = TOP_DISAGREE
     return result
 
 
-def _judge_labels(data_types: np.ndarray, numbers: np.ndarray, strings: list, thresholds: np.ndarray) -> np.ndarray:
-    """PASS / FAIL / -1 (unusable) of each feedback: booleans as given, scores against the project's threshold of
-    that name (0.5 without one), categories by a few pass/fail words."""
-    labels = np.full(len(data_types), -1, dtype=np.int64)
-    boolean = (data_types == Feedback.DataType.BOOLEAN) & ~np.isnan(numbers)
+def _judge_labels(kinds: np.ndarray, numbers: np.ndarray, strings: list, threshold: float) -> np.ndarray:
+    """PASS / FAIL / -1 (unusable) of a judge's values (kinds 0 boolean, 1 numeric, 2 categorical): booleans as
+    given, scores against the project's threshold of that name (0.5 without one), categories by pass/fail words."""
+    labels = np.full(len(kinds), -1, dtype=np.int64)
+    boolean = (kinds == 0) & ~np.isnan(numbers)
     labels[boolean] = np.where(numbers[boolean] >= 0.5, PASS, FAIL)
-    numeric = (data_types == Feedback.DataType.NUMERIC) & ~np.isnan(numbers)
-    labels[numeric] = np.where(numbers[numeric] >= thresholds[numeric], PASS, FAIL)
-    for index in np.flatnonzero(data_types == Feedback.DataType.CATEGORICAL).tolist():
+    numeric = (kinds == 1) & ~np.isnan(numbers)
+    labels[numeric] = np.where(numbers[numeric] >= threshold, PASS, FAIL)
+    for index in np.flatnonzero(kinds == 2).tolist():
         word = (strings[index] or "").strip().lower()
         labels[index] = PASS if word in PASS_WORDS else FAIL if word in FAIL_WORDS else -1
     return labels
@@ -280,36 +290,33 @@ def _judge_labels(data_types: np.ndarray, numbers: np.ndarray, strings: list, th
 
 def _judges(data: Verdicts, matrix: np.ndarray, *, project: Project, sources: list[str]) -> tuple[list, list]:
     settled = _item_labels(data, matrix)
-    usable = (settled == 0) | (settled == 1)  # correct or corrected; invalid items say nothing of the output
-    if not usable.any():
+    if not ((settled == 0) | (settled == 1)).any():
         return [], []
-    sme_by_pk = dict(zip(data.item_pks[usable].tolist(), settled[usable].tolist(), strict=True))
     first_category = np.zeros(len(data.item_pks), dtype=np.int64)
     with_category = data.category > 0
     first_category[data.item[with_category][::-1]] = data.category[with_category][::-1]
-    category_by_pk = dict(zip(data.item_pks.tolist(), first_category.tolist(), strict=True))
     thresholds = dict(ScoreThreshold.objects.filter(project=project).values_list("name", "threshold"))
     with connection.cursor() as cursor:
-        cursor.execute(_JUDGES_SQL, {"project": project.pk, "sources": sources, "items": list(sme_by_pk)})
+        cursor.execute(_JUDGES_SQL, {"project": project.pk, "sources": sources})
         rows = cursor.fetchall()
-    if not rows:
-        return [], []
-    pks = np.array([row[0] for row in rows], dtype=np.int64)
-    keys = [(row[1], row[2]) for row in rows]
-    judge_labels = _judge_labels(
-        np.array([row[3] for row in rows]),
-        np.array([np.nan if row[4] is None else row[4] for row in rows], dtype=float),
-        [row[5] for row in rows],
-        np.array([thresholds.get(row[2], 0.5) for row in rows], dtype=float),
-    )
-    sme_labels = np.array([sme_by_pk[pk] for pk in pks.tolist()], dtype=np.int64)
-    categories = np.array([category_by_pk[pk] for pk in pks.tolist()], dtype=np.int64)
-    names = np.array([f"{source}\x1f{name}" for source, name in keys])
     judges, best = [], {}
-    for key in sorted(set(names.tolist())):
-        source, name = key.split("\x1f")
-        mask = (names == key) & (judge_labels >= 0)
-        pair = stats.compare(sme_labels[mask], judge_labels[mask], labels=2)
+    for source, name, pks, kinds, numbers, strings in rows:
+        pks = np.array(pks, dtype=np.int64)
+        index = np.clip(np.searchsorted(data.item_pks, pks), 0, max(0, len(data.item_pks) - 1))
+        known = data.item_pks[index] == pks  # items whose verdicts are in the filtered reliability data
+        sme_labels = np.where(known, settled[index], -1)
+        judge_labels = _judge_labels(
+            np.array(kinds, dtype=np.int64),
+            np.array([np.nan if value is None else value for value in numbers], dtype=float),
+            strings,
+            thresholds.get(name, 0.5),
+        )
+        # Correct or corrected on the SME side (invalid items say nothing of the output), a label on the judge's.
+        mask = ((sme_labels == PASS) | (sme_labels == FAIL)) & (judge_labels >= 0)
+        if not mask.any():
+            continue
+        sme_labels, judge_labels, categories = sme_labels[mask], judge_labels[mask], first_category[index[mask]]
+        pair = stats.compare(sme_labels, judge_labels, labels=2)
         confusion = pair.confusion.tolist()
         judge = {"source": source, "name": name, "n_items": pair.kappa.n}
         judge["agreement_with_sme"] = _scalar(pair.percent_agreement, "agreement_with_sme", judge)
@@ -319,10 +326,9 @@ def _judges(data: Verdicts, matrix: np.ndarray, *, project: Project, sources: li
             "sme_fail": {"judge_pass": confusion[FAIL][PASS], "judge_fail": confusion[FAIL][FAIL]},
         }
         judge["by_category"] = []
-        hits = sme_labels[mask] == judge_labels[mask]
+        hits = sme_labels == judge_labels
         # A failed item counts in its category (-2 when it has none); every passed item in "(passed)" (-1).
-        failed = sme_labels[mask] == FAIL
-        groups = np.where(failed, np.where(categories[mask] > 0, categories[mask], -2), -1)
+        groups = np.where(sme_labels == FAIL, np.where(categories > 0, categories, -2), -1)
         for group in np.unique(groups).tolist():
             label = data.categories[group] if group > 0 else ("(passed)" if group == -1 else "(no category)")
             in_group = hits[groups == group]

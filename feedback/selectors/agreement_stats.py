@@ -188,35 +188,44 @@ def compare(
     )
 
 
-def mean_pairwise_kappa(
-    reliability: np.ndarray, *, min_shared: int = 2, replicates: int = BOOTSTRAP_REPLICATES, seed: int = SEED
-) -> Estimate:
-    """Cohen's kappa for pairs: with two reviewers their kappa; with more, the mean over every pair of reviewers
-    who share `min_shared` items or more (Light's kappa). The interval resamples each pair's shared items."""
-    reliability = pairable(reliability)
-    values, replicate_rows, n = [], [], 0
+def pair_tables(reliability: np.ndarray, *, min_shared: int = 2) -> np.ndarray:
+    """The K x K contingency table of every pair of reviewers sharing `min_shared` items or more (P x K x K)."""
     present = ~np.isnan(reliability)
     labels = int(np.nanmax(reliability)) + 1 if present.any() else 0
+    codes = np.where(present, reliability, 0).astype(np.int64)
+    tables = []
     for a in range(reliability.shape[0]):
         for b in range(a + 1, reliability.shape[0]):
             shared = present[a] & present[b]
             if shared.sum() < min_shared:
                 continue
-            stats = compare(
-                reliability[a, shared].astype(np.int64),
-                reliability[b, shared].astype(np.int64),
-                labels=labels,
-                replicates=replicates,
-                seed=seed + a * 1000 + b,
-            )
-            if stats.kappa.value is None:
-                continue
-            values.append(stats.kappa.value)
-            replicate_rows.append(stats.kappa_replicates)
-            n += stats.kappa.n
-    if not values:
-        return Estimate(None, None, n)
+            cells = codes[a, shared] * labels + codes[b, shared]
+            tables.append(np.bincount(cells, minlength=labels * labels).reshape(labels, labels))
+    if not tables:
+        return np.zeros((0, labels, labels))
+    return np.array(tables, dtype=np.float64)
+
+
+def mean_pairwise_kappa(
+    reliability: np.ndarray, *, min_shared: int = 2, replicates: int = BOOTSTRAP_REPLICATES, seed: int = SEED
+) -> Estimate:
+    """Cohen's kappa for pairs: with two reviewers their kappa; with more, the mean over every pair of reviewers
+    who share `min_shared` items or more (Light's kappa); n = the compared verdict pairs.
+
+    Hundreds of pairs: each pair's kappa comes from its contingency table (the formula scikit-learn's
+    cohen_kappa_score computes; the tests check both agree pair by pair), and the interval resamples each pair's
+    shared items, all pairs and replicates in one multinomial draw."""
+    tables = pair_tables(pairable(reliability), min_shared=min_shared)
+    kappas = _kappa_from_tables(tables)
+    defined = np.isfinite(kappas)  # a pair that used one label only has no kappa
+    if not defined.any():
+        return Estimate(None, None, int(tables.sum()))
+    tables = tables[defined]
+    totals = tables.sum(axis=(1, 2)).astype(np.int64)
+    flat = tables.reshape(len(tables), -1)
+    draws = np.random.default_rng(seed).multinomial(totals, flat / totals[:, None], size=(replicates, len(tables)))
+    resampled = _kappa_from_tables(draws.reshape(-1, *tables.shape[1:]).astype(np.float64))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        replicate_means = np.nanmean(np.stack(replicate_rows), axis=0)
-    return Estimate(_finite(np.mean(values)), _interval(replicate_means), n)
+        replicate_means = np.nanmean(resampled.reshape(replicates, len(tables)), axis=1)
+    return Estimate(_finite(np.mean(kappas[defined])), _interval(replicate_means), int(totals.sum()))

@@ -80,3 +80,20 @@ def test_no_pairable_items_gives_no_figure():
     assert stats.percent_agreement(data).value is None
     assert stats.krippendorff_alpha(data).value is None
     assert stats.mean_pairwise_kappa(data).value is None
+
+
+def test_every_pair_kappa_is_scikit_learns():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, size=200)
+    data = np.where(rng.random((4, 200)) < 0.75, truth, rng.integers(0, 3, size=(4, 200))).astype(float)
+    data[rng.random((4, 200)) < 0.3] = np.nan
+    tables = stats.pair_tables(data)
+    expected = []
+    for a in range(4):
+        for b in range(a + 1, 4):
+            shared = ~np.isnan(data[a]) & ~np.isnan(data[b])
+            expected.append(cohen_kappa_score(data[a, shared], data[b, shared]))
+    assert stats._kappa_from_tables(tables) == pytest.approx(expected)
+    mean = stats.mean_pairwise_kappa(data)
+    assert mean.value == pytest.approx(np.mean(expected), abs=1e-4)
+    assert mean.ci95[0] < mean.value < mean.ci95[1]
