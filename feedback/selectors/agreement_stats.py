@@ -18,6 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 
 BOOTSTRAP_REPLICATES = 1000
 SEED = 20_260_101  # fixed: the same data always gives the same interval
+MIN_ITEMS = 5  # below this many items (or pairs), a bootstrap interval says nothing
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,10 @@ def _finite(value) -> float | None:
     return round(value, 4) if np.isfinite(value) else None
 
 
-def _interval(replicates: np.ndarray) -> tuple[float, float] | None:
+def _interval(replicates: np.ndarray, n: int) -> tuple[float, float] | None:
+    """The 2.5th and 97.5th percentiles of the replicates; none from fewer than MIN_ITEMS items (meaningless)."""
     replicates = replicates[np.isfinite(replicates)]
-    if replicates.size < 10:
+    if n < MIN_ITEMS or replicates.size < 10:
         return None
     low, high = np.percentile(replicates, [2.5, 97.5])
     return round(float(low), 4), round(float(high), 4)
@@ -109,7 +111,9 @@ def percent_agreement(reliability: np.ndarray, *, replicates: int = BOOTSTRAP_RE
     counts, _ = value_counts(reliability)
     whole = _agreement_from_counts(counts, np.ones((1, len(counts))))[0]
     distinct, weights = _pattern_weights(counts, np.random.default_rng(seed), replicates)
-    return Estimate(_finite(whole), _interval(_agreement_from_counts(distinct, weights)), counts.shape[0])
+    return Estimate(
+        _finite(whole), _interval(_agreement_from_counts(distinct, weights), counts.shape[0]), counts.shape[0]
+    )
 
 
 def krippendorff_alpha(
@@ -128,7 +132,8 @@ def krippendorff_alpha(
     # The library on the value counts we already have (the same figure as on the reliability data, less work).
     value = krippendorff.alpha(value_counts=counts, value_domain=domain, level_of_measurement=level)
     distinct, weights = _pattern_weights(counts, np.random.default_rng(seed), replicates)
-    return Estimate(_finite(value), _interval(_alpha_from_counts(distinct, weights, _delta(domain, level))), n)
+    resampled = _alpha_from_counts(distinct, weights, _delta(domain, level))
+    return Estimate(_finite(value), _interval(resampled, counts.shape[0]), n)
 
 
 # -- two sets of labels side by side (a pair of reviewers, a reviewer against the others, a judge against SMEs) --
@@ -181,8 +186,8 @@ def compare(
     kappas = _kappa_from_tables(tables)
     agreement = np.trace(tables, axis1=1, axis2=2) / n
     return PairStats(
-        percent_agreement=Estimate(_finite(np.mean(first == second)), _interval(agreement), n),
-        kappa=Estimate(_finite(kappa), _interval(kappas), n),
+        percent_agreement=Estimate(_finite(np.mean(first == second)), _interval(agreement, n), n),
+        kappa=Estimate(_finite(kappa), _interval(kappas, n), n),
         kappa_replicates=kappas,
         confusion=confusion,
     )
@@ -228,4 +233,4 @@ def mean_pairwise_kappa(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         replicate_means = np.nanmean(resampled.reshape(replicates, len(tables)), axis=1)
-    return Estimate(_finite(np.mean(kappas[defined])), _interval(replicate_means), int(totals.sum()))
+    return Estimate(_finite(np.mean(kappas[defined])), _interval(replicate_means, int(totals.sum())), int(totals.sum()))
