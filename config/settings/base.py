@@ -247,3 +247,12 @@ API_KEY_RESOLVER = "feedback.services.api_keys.api_key_authenticate"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The active keys this process found (feedback/selectors/api_key_lookup.py), each for API_KEY_CACHE_SECONDS.
+    "api_keys": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "api-keys",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+}

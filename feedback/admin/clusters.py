@@ -8,9 +8,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
+from core.chat import user_text
 from feedback.models import Cluster, ClusteringRun
 from feedback.services.clustering import clustering_run_start
-from feedback.services.embeddings import user_text
 
 MEMBERS_SHOWN = 20
 

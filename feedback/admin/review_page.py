@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from core.chat import chat_messages
 from core.errors import ApplicationError
 from feedback.models import ErrorCategory, Interaction, Review
 from feedback.selectors.overlap import open_overlap_ids, overlap_state, verdicts, visible_reviews
@@ -48,21 +49,6 @@ def word_diff_html(original: str, corrected: str) -> str:
         if j2 > j1:
             parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
     return mark_safe("".join(parts))  # every piece above is escaped
-
-
-def conversation(value) -> list[dict] | None:
-    """Chat messages as [{"role", "content"}], or None when the input is not a conversation."""
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if not (isinstance(value, list) and value and all(isinstance(m, dict) and "role" in m for m in value)):
-        return None
-    messages_ = []
-    for message in value:
-        content = message.get("content", "")
-        if isinstance(content, list):  # OpenAI content parts
-            content = "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
-        messages_.append({"role": str(message["role"]), "content": as_text(content)})
-    return messages_
 
 
 def _filters(request) -> str:
@@ -233,7 +219,7 @@ def review_view(self, request, object_id):
         **data,
         "opts": self.opts,
         "title": f"Review {interaction.external_id}",
-        "conversation": conversation(interaction.input),
+        "conversation": chat_messages(interaction.input),
         "input_text": as_text(interaction.input),
         "original": original,
         "correction_text": correction_text,
