@@ -34,6 +34,10 @@ class AgreementOutputSerializer(serializers.Serializer):
         help_text="Per (source, name): n_items, agreement_with_sme, kappa, ci95, confusion, by_category.",
     )
     trust_by_category = serializers.ListField(child=serializers.DictField())
+    scores = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per score name of SME numeric feedback: Krippendorff's alpha, interval level, among its authors.",
+    )
     trend = serializers.ListField(child=serializers.DictField())
     disagreements = serializers.ListField(child=serializers.DictField())
 

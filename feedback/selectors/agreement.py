@@ -12,6 +12,7 @@ from django.db import connection
 
 from feedback.models import Feedback, Interaction, Project, Review, ScoreThreshold
 from feedback.selectors import agreement_stats as stats
+from feedback.selectors.overlap import open_overlap_ids
 
 VERDICTS = list(Review.Verdict.values)  # the nominal codes 0, 1, 2
 PASS, FAIL = 0, 1
@@ -248,7 +249,12 @@ def _disagreements(data: Verdicts, matrix: np.ndarray, limit: int = TOP_DISAGREE
     with np.errstate(divide="ignore", invalid="ignore"):
         agreement = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
     candidates = np.flatnonzero((m >= 2) & (agreement < 1))
-    order = candidates[np.lexsort((-m[candidates], agreement[candidates]))][:limit]
+    ranked = candidates[np.lexsort((-m[candidates], agreement[candidates]))]
+    # Items still collecting verdicts stay blind here too (an adjudicator may also be one of their SMEs).
+    blind = open_overlap_ids(interaction_ids=data.item_pks[ranked[: limit * 3]].tolist())
+    order = np.array([item for item in ranked[: limit * 3].tolist() if int(data.item_pks[item]) not in blind][:limit])
+    if not len(order):
+        return []
     external_ids = dict(
         Interaction.objects.filter(pk__in=data.item_pks[order].tolist()).values_list("pk", "external_id")
     )
@@ -347,6 +353,41 @@ def _judges(data: Verdicts, matrix: np.ndarray, *, project: Project, sources: li
     return judges, trust
 
 
+# SMEs' own numeric scores (feedback of source `sme`): the latest per item, score name and author.
+_SCORES_SQL = """
+SELECT name, array_agg(interaction_id), array_agg(author), array_agg(value_number)
+FROM (
+    SELECT DISTINCT ON (f.interaction_id, f.name, f.author) f.interaction_id, f.name, f.author, f.value_number
+    FROM feedback_feedback f
+    WHERE f.project_id = %(project)s AND f.source = 'sme' AND f.data_type = 'NUMERIC'
+      AND f.value_number IS NOT NULL
+      AND (%(since)s::timestamptz IS NULL OR f.created_at >= %(since)s)
+      AND (%(until)s::timestamptz IS NULL OR f.created_at < %(until)s)
+    ORDER BY f.interaction_id, f.name, f.author, f.created_at DESC, f.id DESC
+) AS latest
+GROUP BY name
+ORDER BY name
+"""
+
+
+def _scores(*, project: Project, since, until) -> list[dict]:
+    """Krippendorff's alpha, interval level, of the numeric scores SMEs gave (feedback of source `sme`), per name:
+    the raters are the feedback authors."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SCORES_SQL, {"project": project.pk, "since": since, "until": until})
+        rows = cursor.fetchall()
+    result = []
+    for name, items, authors, values in rows:
+        item_codes, item_index = np.unique(np.array(items, dtype=np.int64), return_inverse=True)
+        author_codes, author_index = np.unique(np.array(authors, dtype=object), return_inverse=True)
+        data = np.full((len(author_codes), len(item_codes)), np.nan)
+        data[author_index, item_index] = np.array(values, dtype=float)
+        row = {"name": name, "n_raters": len(author_codes), "n_items": int(((~np.isnan(data)).sum(axis=0) >= 2).sum())}
+        row["krippendorff_alpha"] = _scalar(stats.krippendorff_alpha(data, level="interval"), "krippendorff_alpha", row)
+        result.append(row)
+    return result
+
+
 def agreement_report(
     *,
     project: Project,
@@ -376,6 +417,7 @@ def agreement_report(
     report["judges"], report["trust_by_category"] = _judges(
         data, matrix, project=project, sources=sources or [Feedback.Source.AUTOMATED]
     )
+    report["scores"] = _scores(project=project, since=since, until=until)
     report["trend"] = _trend(data, matrix)
     report["disagreements"] = _disagreements(data, matrix)
     return report

@@ -84,3 +84,29 @@ def test_filters_narrow_the_items(review_project, reviewed):
     assert agreement_report(project=review_project, reviewer="nobody")["n_items"] == 0
     only_end_users = agreement_report(project=review_project, sources=["end_user"])
     assert only_end_users["judges"] == []
+
+
+def test_sme_scores_give_krippendorffs_interval_alpha(review_project):
+    # Krippendorff (2011), example C, as numeric scores of four SMEs on twelve items: interval alpha 0.849.
+    from tests.feedback.test_agreement_stats import KRIPPENDORFF_C
+
+    items = [InteractionFactory(project=review_project) for _ in range(12)]
+    for author, row in zip("ABCD", KRIPPENDORFF_C, strict=True):
+        for item, value in zip(items, row, strict=True):
+            if value == value:  # not NaN
+                FeedbackFactory(interaction=item, name="helpfulness", data_type="NUMERIC", value_number=value,
+                                source="sme", author=f"sme-{author}")  # fmt: skip
+    (scores,) = agreement_report(project=review_project)["scores"]
+    assert scores["name"] == "helpfulness" and scores["n_raters"] == 4 and scores["n_items"] == 11
+    assert scores["krippendorff_alpha"] == pytest.approx(0.849, abs=5e-4)
+    assert scores["n"]["krippendorff_alpha"] == 40
+
+
+def test_items_still_collecting_verdicts_are_not_listed_as_disagreements(review_project):
+    overlap_policy(review_project, reviewers=3)
+    a, b = make_user("sme-a", "SME"), make_user("sme-b", "SME")
+    item = InteractionFactory(project=review_project)
+    review_create(interaction=item, verdict="correct", reviewer=a)
+    review_create(interaction=item, verdict="invalid", reviewer=b)
+    report = agreement_report(project=review_project)
+    assert report["n_items"] == 1 and report["disagreements"] == []
