@@ -98,7 +98,7 @@ def main() -> None:
     seed(args.items)
 
     from feedback.models import Project, Review
-    from feedback.selectors import agreement
+    from feedback.selectors import agreement, reliability
 
     project = Project.objects.get(slug="agreement-bench")
     verdicts = Review.objects.filter(project=project, is_adjudication=False).count()
@@ -106,7 +106,7 @@ def main() -> None:
     print(f"{verdicts:,} verdicts from {reviewers.count()} reviewers on {args.items:,} items")
 
     started = time.perf_counter()
-    agreement.verdicts_fetch(project=project)
+    reliability.verdicts_fetch(project=project)
     print(f"fetch (one query, to arrays): {(time.perf_counter() - started) * 1000:.0f} ms")
 
     times = []
