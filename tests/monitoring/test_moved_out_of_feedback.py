@@ -8,6 +8,14 @@ BEFORE = [("feedback", "0011_embedding_similarity_index_per_project"), ("monitor
 AFTER = [("feedback", "0012_monitoring_moved_out"), ("monitoring", "0001_initial")]
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest_migrations():
+    """Leave the database fully migrated: later migrations (after AFTER) are needed by the tests that follow."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migrating_forward_keeps_rows_and_content_types_of_the_moved_models():
     executor = MigrationExecutor(connection)
