@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from core.admin import ReadOnlyAdmin
 from core.errors import ApplicationError
 from feedback.admin.review_page import as_text
+from feedback.admin.scoping import ProjectScopedAdmin, admin_scope
 from feedback.models import AdjudicationItem, AgreementReport, ErrorCategory, Interaction, Project, Review, ReviewPolicy
 from feedback.selectors.adjudication import active_verdicts_of, disputed_items
 from feedback.selectors.agreement import agreement_report
@@ -25,7 +26,7 @@ CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 720, 200, 32
 
 
 @admin.register(ReviewPolicy)
-class ReviewPolicyAdmin(admin.ModelAdmin):
+class ReviewPolicyAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("project", "reviewers_per_item", "overlap_share")
     list_select_related = ("project",)
     filter_horizontal = ("overlap_categories",)
@@ -67,7 +68,7 @@ class AgreementReportAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        projects = list(Project.objects.order_by("slug"))
+        projects = list(admin_scope(Project.objects.order_by("slug"), request, "pk"))
         project = next((p for p in projects if p.slug == request.GET.get("project")), projects[0] if projects else None)
         filters = {
             "since": parse_date(request.GET.get("since") or ""),
@@ -93,7 +94,7 @@ class AgreementReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AdjudicationItem)
-class AdjudicationQueueAdmin(ReadOnlyAdmin):
+class AdjudicationQueueAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     """Items whose SMEs disagree; an adjudicator opens one and gives the verdict that counts."""
 
     list_display = ("adjudicate_link", "project", "verdicts", "negative_count", "occurred_at")
@@ -146,7 +147,8 @@ class AdjudicationQueueAdmin(ReadOnlyAdmin):
     def adjudicate_view(self, request, object_id):
         if not object_id.isdigit():
             raise Http404("No such item.")
-        interaction = Interaction.objects.select_related("project").filter(pk=object_id).first()
+        scoped = admin_scope(Interaction.objects.select_related("project"), request)  # the user's projects only
+        interaction = scoped.filter(pk=object_id).first()
         if interaction is None:
             raise Http404("No such item.")
         if not self.has_view_permission(request):

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 
 from core.chat import chat_messages
 from core.errors import ApplicationError
+from feedback.admin.scoping import admin_scope
 from feedback.models import ErrorCategory, Interaction, Review
 from feedback.selectors.overlap import open_overlap_ids, overlap_state, verdicts, visible_reviews
 from feedback.selectors.reviews import review_page
@@ -109,8 +110,9 @@ def next_view(self, request):
     return _go_next(self, request, after=int(skip) if skip and skip.isdigit() else None)
 
 
-def _item_id(object_id: str) -> int:
-    if not object_id.isdigit():
+def _item_id(model_admin, request, object_id: str) -> int:
+    """The id of an item this user may see (their projects' only, feedback/admin/scoping.py), else 404."""
+    if not object_id.isdigit() or not admin_scope(Interaction.objects.filter(pk=object_id), request).exists():
         raise Http404("No such item.")
     return int(object_id)
 
@@ -119,7 +121,7 @@ def claim_view(self, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     _require_review(self, request)
-    object_id = _item_id(object_id)
+    object_id = _item_id(self, request, object_id)
     try:
         claims.claim(interaction_id=object_id, user=request.user)
     except ApplicationError as exc:
@@ -131,7 +133,7 @@ def release_view(self, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     _require_review(self, request)
-    object_id = _item_id(object_id)
+    object_id = _item_id(self, request, object_id)
     if claims.release(interaction_id=object_id, user=request.user):
         self.message_user(request, "Released: the item is back in the queue.", messages.INFO)
     return HttpResponseRedirect(_changelist_url(request))
@@ -167,11 +169,9 @@ def _waits_for_others(interaction_id: int, user) -> bool:
 
 
 def review_view(self, request, object_id):
-    if not object_id.isdigit() or not Interaction.objects.filter(pk=object_id).exists():
-        raise Http404("No such item.")
+    interaction_id = _item_id(self, request, object_id)
     if not self.has_view_permission(request):
         raise PermissionDenied
-    interaction_id = int(object_id)
     can_review = self.has_review_permission(request)
     error = None
     if request.method == "POST":

@@ -28,6 +28,7 @@ from feedback.admin.review_filters import (
     PromptVersionFilter,
     ReviewStatusFilter,
 )
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import ErrorCategory, ReviewItem
 from feedback.selectors.overlap import open_overlap_ids
 from feedback.selectors.reviews import QUEUE_ORDERING, latest_verdicts, review_queue, row_estimate, search_queue
@@ -106,7 +107,7 @@ def set_category(modeladmin, request, queryset):
 
 
 @admin.register(ReviewItem)
-class ReviewQueueAdmin(ReadOnlyAdmin):
+class ReviewQueueAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "review_link",
         "project",

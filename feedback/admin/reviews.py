@@ -6,6 +6,7 @@ from django.db.models import Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import ReadOnlyAdmin
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import ClaimEvent, ErrorCategory, Interaction, Review
 from feedback.selectors.overlap import open_overlap_condition
 from feedback.services.reviews import review_supersede
@@ -27,7 +28,7 @@ def _blind_for_reviewers(request, queryset, *, user_field: str = "reviewer"):
 
 
 @admin.register(ErrorCategory)
-class ErrorCategoryAdmin(admin.ModelAdmin):
+class ErrorCategoryAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "project", "description")
     list_filter = ("project",)
     search_fields = ("name", "description")
@@ -44,7 +45,7 @@ def withdraw(modeladmin, request, queryset):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class ReviewAdmin(ProjectScopedAdmin, SimpleHistoryAdmin, ReadOnlyAdmin):
     """Verdicts are made on the review page; here they are read, and withdrawn by who may change them."""
 
     list_display = (
@@ -76,7 +77,7 @@ class ReviewAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
 
 
 @admin.register(HistoricalReview)
-class ReviewHistoryAdmin(ReadOnlyAdmin):
+class ReviewHistoryAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     """The audit log of verdicts: every creation and change, with who and when."""
 
     def get_queryset(self, request):
@@ -98,7 +99,8 @@ class ReviewHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClaimEvent)
-class ClaimEventAdmin(ReadOnlyAdmin):
+class ClaimEventAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
+    project_lookup = "interaction__project"
     """The audit log of claims."""
 
     list_display = ("created_at", "user", "action", "interaction", "expires_at")

@@ -1,7 +1,8 @@
 from feedback.models.agreement import AdjudicationItem, AgreementReport, ReviewPolicy
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
+from feedback.models.connect import FeedbackToken, PendingScore
 from feedback.models.interactions import Feedback, Interaction
-from feedback.models.projects import ApiKey, Project, ScoreThreshold
+from feedback.models.projects import ApiKey, Project, ProjectMembership, ScoreThreshold
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
@@ -14,8 +15,11 @@ __all__ = [
     "Embedding",
     "ErrorCategory",
     "Feedback",
+    "FeedbackToken",
     "Interaction",
+    "PendingScore",
     "Project",
+    "ProjectMembership",
     "Review",
     "ReviewItem",
     "ReviewPolicy",

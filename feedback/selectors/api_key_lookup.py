@@ -42,8 +42,10 @@ def _query() -> tuple[str, list[str], list[str]]:
 def _fetch(raw_key: str, secret_hash: str) -> tuple | None:
     sql, _, _ = _query()
     connection.ensure_connection()
-    # A server-side prepared statement: planned once per connection rather than on every request.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # A server-side prepared statement: planned once per connection rather than on every request. Errors go through
+    # Django's wrapper, as its own cursors' do: a lost connection is a django.db.OperationalError (a 503) and is
+    # closed at the end of the request, instead of a raw psycopg error that left it broken for every next request.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, [raw_key[:12], secret_hash], prepare=True)
         return cursor.fetchone()
 

@@ -42,7 +42,9 @@ def _rows_source(types: tuple[str, ...], *, single: bool) -> str:
     """The FROM item that yields the rows: unnest of one array per column, or VALUES of one row."""
     if single:
         return "(VALUES ({}))".format(", ".join(f"%s::{t}" for t in types))
-    return "unnest({})".format(", ".join(f"%s::{t}[]" for t in types))
+    # %b: the arrays go in binary; psycopg's text form escapes every quote of every JSON text with a regular
+    # expression, which cost as much as the rest of the insert (0.33 against 0.16 ms a row, OTLP spans in process).
+    return "unnest({})".format(", ".join(f"%b::{t}[]" for t in types))
 
 
 def _row_params(rows: list, slots: tuple[str, ...]) -> list:
@@ -57,7 +59,8 @@ def _fetchall_prepared(sql: str, params: list) -> list[tuple]:
     transaction). Planning these statements costs more than running them for a few rows; prepared, each
     connection plans them once. (Django's own cursors bind parameters client-side, so they cannot be prepared.)"""
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Errors through Django's wrapper, as its own cursors' (see feedback/selectors/api_key_lookup.py).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall()
 

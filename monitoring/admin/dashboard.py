@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from feedback.admin.scoping import admin_scope
 from feedback.models import Project
 from monitoring.selectors.dashboard import (
     alerts_firing_count,
@@ -69,7 +70,7 @@ def _chosen_project(request, projects: list[Project]) -> Project | None:
 
 
 def dashboard_view(request):
-    projects = list(Project.objects.order_by("slug"))
+    projects = list(admin_scope(Project.objects.order_by("slug"), request, "pk"))
     project = _chosen_project(request, projects)
     if request.method == "POST" and project is not None:
         rollups_refresh(project=project)

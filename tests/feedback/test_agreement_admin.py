@@ -85,3 +85,16 @@ def test_an_sme_may_not_adjudicate(client, sme, disputed):
     assert client.get(QUEUE).status_code == 403
     assert client.post(f"{QUEUE}{disputed[1].pk}/adjudicate/", {"verdict": "correct"}).status_code == 403
     assert not Review.objects.filter(is_adjudication=True).exists()
+
+
+def test_an_adjudicator_of_another_project_sees_none_of_this_one(client, adjudicator, disputed):
+    from feedback.models import ProjectMembership
+    from tests.factories import ProjectFactory
+
+    ProjectMembership.objects.create(user=adjudicator, project=ProjectFactory(slug="other-bot"))
+    client.force_login(adjudicator)
+    assert client.get(QUEUE).context["cl"].result_count == 0
+    assert client.get(f"{QUEUE}{disputed[1].pk}/adjudicate/").status_code == 404
+    assert client.post(f"{QUEUE}{disputed[1].pk}/adjudicate/", {"verdict": "correct"}).status_code == 404
+    page = client.get(AGREEMENT)
+    assert [p.slug for p in page.context["projects"]] == ["other-bot"]

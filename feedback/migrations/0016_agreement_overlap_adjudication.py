@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0012_monitoring_moved_out"),
+        ("feedback", "0015_harden_project_membership"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
