@@ -204,7 +204,11 @@ def review_view(self, request, object_id):
         and interaction.claim_expires_at
         and interaction.claim_expires_at > now
     )
-    mine = [r for r in data["reviews"] if r.reviewer_id == request.user.pk and r.superseded_at is None]
+    mine = [
+        r
+        for r in data["reviews"]
+        if r.reviewer_id == request.user.pk and r.superseded_at is None and not r.is_adjudication
+    ]
     feedback_correction = next((f.correction for f in data["feedback"] if f.correction is not None), None)
     original = as_text(interaction.output)
     if request.method == "POST" and error:

@@ -98,3 +98,15 @@ def test_an_adjudicator_of_another_project_sees_none_of_this_one(client, adjudic
     assert client.post(f"{QUEUE}{disputed[1].pk}/adjudicate/", {"verdict": "correct"}).status_code == 404
     page = client.get(AGREEMENT)
     assert [p.slug for p in page.context["projects"]] == ["other-bot"]
+
+
+def test_the_review_page_marks_the_adjudication_and_does_not_take_it_for_the_users_verdict(
+    client, adjudicator, disputed
+):
+    from feedback.services.adjudication import adjudication_create
+
+    adjudication_create(interaction=disputed[1], verdict="invalid", adjudicator=adjudicator)
+    client.force_login(adjudicator)
+    page = client.get(f"/admin/feedback/reviewitem/{disputed[1].pk}/review/")
+    assert page.context["current"] is None  # the adjudication is not their SME verdict
+    assert "(adjudication)" in page.content.decode()
