@@ -1,5 +1,7 @@
 """Overlap: chosen items go to distinct SMEs until enough verdicts exist, and no SME sees another's verdict first."""
 
+import pytest
+
 from feedback.models import Interaction
 from feedback.selectors.overlap import (
     is_overlap_item,
@@ -107,3 +109,21 @@ def test_the_verdict_admin_and_its_history_stay_blind_for_other_smes(client, rev
     assert client.get("/admin/feedback/historicalreview/").context["cl"].result_count == 0
     client.force_login(sme)
     assert client.get("/admin/feedback/review/").context["cl"].result_count == 1  # her own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_next_hands_an_open_overlap_item_to_one_sme_at_a_time(review_project):
+    from tests.feedback.test_review_claims import _run_concurrently
+
+    overlap_policy(review_project, reviewers=3)
+    first = make_user("sme-first", "SME")
+    items = make_failures(review_project, 3)
+    for item in items:
+        review_create(interaction=item, verdict="correct", reviewer=first)  # each needs two more SMEs
+    users = [make_user(f"sme-{i}", "SME") for i in range(6)]
+    results = _run_concurrently([lambda u=u: claims.claim_next(user=u) for u in [first, *users]])
+    assert results[0] is None  # the SME who judged them all gets none of them
+    claimed = [r.pk for r in results[1:] if r is not None]
+    assert sorted(claimed) == sorted(i.pk for i in items)  # each open item to exactly one SME at a time
+    holders = dict(Interaction.objects.filter(claimed_by__isnull=False).values_list("pk", "claimed_by_id"))
+    assert len(holders) == 3 and first.pk not in holders.values()
