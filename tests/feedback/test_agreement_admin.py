@@ -39,6 +39,8 @@ def test_the_agreement_page_shows_figures_reviewers_trend_and_disagreements(clie
     assert "<svg" in html and "<polyline" in html  # the trend, inline
     assert "item-1" in html and "item-2" in html and 'id="judge-table"' in html and "faithful" in html
     assert page.context["report"]["n_items"] == 3
+    old = client.get(AGREEMENT + "?project=support-bot&since=2000-01-01&until=2000-02-01&error_category=x")
+    assert old.status_code == 200 and old.context["report"]["n_items"] == 0
 
 
 def test_the_admin_index_links_both_pages(client, adjudicator, disputed):
