@@ -69,7 +69,7 @@ def filter_feedback_kind(qs: QuerySet, kind: str) -> QuerySet:
     if kind == "correction":
         feedback = feedback.filter(correction__isnull=False)
     else:
-        name, _, data_type = kind.partition(":")
+        name, _, data_type = kind.rpartition(":")  # names may hold ":" (regression:exact); types never do
         feedback = feedback.filter(name=name, data_type=data_type)
     return qs.filter(Exists(feedback))
 
