@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
+from core.json_body import read_json_object
 from core.lean_api import LeanApiView
 from core.pagination import CursorPagination
 from evaluation.apis import serializers as s
@@ -21,7 +22,6 @@ from evaluation.services.outputs import outputs_add
 from evaluation.services.runs import baseline_tag_set, run_complete, run_create
 from examples_lib.selectors.datasets import dataset_get
 from feedback.apis import openapi  # noqa: F401 - registers the API key scheme in the schema
-from feedback.apis.json_body import read_json_object
 
 ERRORS = {
     status: OpenApiResponse(s.ApiErrorSerializer, description=text)
@@ -207,11 +207,11 @@ class BaselineTagApi(APIView):
 
 
 urlpatterns = [
-    path("datasets/<slug:name>/versions/<str:ref>/runs", RunCreateApi.as_view(), name="run-create"),
-    path("datasets/<slug:name>/runs", RunListApi.as_view(), name="dataset-runs"),
-    path("datasets/<slug:name>/baselines/<str:tag>", BaselineTagApi.as_view(), name="dataset-baseline"),
-    path("runs/<str:run_id>", RunDetailApi.as_view(), name="run-detail"),
-    path("runs/<str:run_id>/outputs", RunOutputsApi.as_view(), name="run-outputs"),
-    path("runs/<str:run_id>/complete", RunCompleteApi.as_view(), name="run-complete"),
-    path("runs/<str:run_id>/results", RunResultsApi.as_view(), name="run-results"),
+    path("datasets/<ref:name>/versions/<ref:ref>/runs", RunCreateApi.as_view(), name="run-create"),
+    path("datasets/<ref:name>/runs", RunListApi.as_view(), name="dataset-runs"),
+    path("datasets/<ref:name>/baselines/<ref:tag>", BaselineTagApi.as_view(), name="dataset-baseline"),
+    path("runs/<key:run_id>", RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<key:run_id>/outputs", RunOutputsApi.as_view(), name="run-outputs"),
+    path("runs/<key:run_id>/complete", RunCompleteApi.as_view(), name="run-complete"),
+    path("runs/<key:run_id>/results", RunResultsApi.as_view(), name="run-results"),
 ]

@@ -16,9 +16,9 @@ import psycopg
 from django.db import connection
 
 from core.errors import ApplicationError
+from core.validation import encodable
 from evaluation.models import Run, RunOutput
 from examples_lib.models import VersionExample
-from feedback.services.capture_items import encodable
 
 
 @dataclass(slots=True)
