@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from core.errors import ApplicationError
 from core.json_body import read_json_object
 from core.lean_api import LeanApiView
-from core.pagination import CursorPagination
+from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from evaluation.apis import serializers as s
 from evaluation.models import Run
 from evaluation.selectors.results import FILTERS, run_results
@@ -94,7 +94,12 @@ class RunCreateApi(APIView):
 class RunListApi(APIView):
     required_scope = "read"
 
-    @_doc("dataset_runs_list", "The dataset's runs, newest first.", {200: s.EvaluationRunOutSerializer(many=True)})
+    @_doc(
+        "dataset_runs_list",
+        "The dataset's runs, newest first; cursor-paginated.",
+        {200: page_of(s.EvaluationRunOutSerializer, "EvaluationRun")},
+        parameters=PAGE_PARAMETERS,
+    )
     def get(self, request, name: str):
         dataset = dataset_get(project=request.auth.project, name=name)
         paginator = CursorPagination()
@@ -161,7 +166,7 @@ class RunResultsApi(APIView):
     @_doc(
         "runs_results",
         "Per example: input, expected, output, each scorer's result and the baseline's. Cursor pagination.",
-        {200: s.RunResultSerializer(many=True)},
+        {200: page_of(s.RunResultSerializer, "RunResult")},
         parameters=[
             OpenApiParameter("filter", str, enum=list(FILTERS), default="all"),
             OpenApiParameter("cursor", str, required=False),

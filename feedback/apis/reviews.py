@@ -1,7 +1,7 @@
 """POST /api/v1/interactions/{id}/reviews: import an SME verdict (scope `review`); GET lists them (scope `read`)."""
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,6 +49,15 @@ class InteractionReviewsApi(APIView):
 
     @extend_schema(
         operation_id="interaction_reviews_list",
+        parameters=[
+            OpenApiParameter(
+                "reviewer",
+                str,
+                required=False,
+                description="The reviewer asking: on an open overlap item, only their own verdict is shown "
+                "(the others are counted in 'hidden').",
+            )
+        ],
         responses={200: page_of(ReviewOutputSerializer, "Review")},
         summary="The interaction's reviews (the latest 100; 'next' is always null).",
     )
