@@ -6,6 +6,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import DateTimeField
+from core.serializers import QuerySerializer
 from feedback.apis.capture_serializers import ErrorSerializer
 from feedback.models import Feedback
 from feedback.selectors.agreement import agreement_report
@@ -45,14 +47,15 @@ class AgreementOutputSerializer(serializers.Serializer):
 class AgreementApi(APIView):
     required_scope = "read"
 
-    class InputSerializer(serializers.Serializer):
-        since = serializers.DateTimeField(required=False, help_text="Verdicts given at or after this time.")
-        until = serializers.DateTimeField(required=False, help_text="Verdicts given before this time.")
+    class InputSerializer(QuerySerializer):
+        since = DateTimeField(required=False, help_text="Verdicts given at or after this time.")
+        until = DateTimeField(required=False, help_text="Verdicts given before this time.")
         error_category = serializers.SlugField(
             required=False, max_length=100, help_text="Only items a verdict put in this category."
         )
         reviewer = serializers.CharField(required=False, max_length=200, help_text="Only items this reviewer judged.")
-        source = serializers.CharField(
+        source = serializers.RegexField(
+            r"^ *(end_user|sme|automated) *(, *(end_user|sme|automated) *)*$",
             required=False,
             max_length=100,
             help_text="Feedback sources compared with the SMEs as judges, comma-separated (default: automated).",

@@ -54,6 +54,7 @@ schema.config.generation.update(allow_x00=False)
 # Operations with rules between fields or values that OpenAPI cannot state, so a schema-valid request may rightly be
 # a 400: the positive_data_acceptance check is skipped for them (every other check still runs).
 CROSS_FIELD_RULES = {
+    "agreement_retrieve": "since before until, between 1900 and 9000",
     "langfuse_scores_create": "a score needs traceId, name and a value of its dataType (Langfuse's rules)",
     "datasets_create": "split ratios name train/validation/test and add up to 1",
     "dataset_examples_add": "either from_interactions or examples",
