@@ -57,6 +57,7 @@ class AgreementApi(APIView):
         source = serializers.RegexField(
             r"^ *(end_user|sme|automated) *(, *(end_user|sme|automated) *)*$",
             required=False,
+            trim_whitespace=False,  # the length the schema states is the length sent
             max_length=100,
             help_text="Feedback sources compared with the SMEs as judges, comma-separated (default: automated).",
         )
