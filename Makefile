@@ -17,7 +17,13 @@ $(VENV)/.installed: requirements/torch.txt requirements/base.txt requirements/de
 	$(PIP) install --quiet -r requirements/dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# The embedder's ONNX graphs, exported from the packaged weights (idempotent; var/models/ is git-ignored).
+$(VENV)/.embedder: $(VENV)/.installed core/embedder.py
+	$(PY) manage.py build_embedder
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/.embedder
+
 
 run: venv
 	$(PY) manage.py migrate --no-input

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from core.embedder import embed_texts, embedder_name
+from core.embedder import default_batch_size, embed_texts, embedder_name
 from feedback.models import Feedback, Interaction
 from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
 
@@ -167,8 +167,9 @@ def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True
         return []
     # Longest first, as model.encode orders the texts of one call: cut into chunks of whole model batches, the
     # batches (and their padding) are those of a single call on all the texts.
-    rows.sort(key=lambda row: -len(row[2]))
-    size = max(settings.EMBEDDING_CHUNK_SIZE // settings.EMBEDDER_BATCH_SIZE, 1) * settings.EMBEDDER_BATCH_SIZE
+    rows.sort(key=lambda row: (-len(row[2]), row[2]))  # ties by text: the same batches whatever the arrival order
+    model_batch = default_batch_size()
+    size = max(settings.EMBEDDING_CHUNK_SIZE // model_batch, 1) * model_batch
     chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
     inserted: list[int] = []
     # The model runs outside any transaction of ours, and each chunk is written as soon as it is encoded.
