@@ -191,6 +191,14 @@ def sweep_resolutions(
     return choose([s for _r, _c, s in sweep], [c for _r, c, _s in sweep]), sweep
 
 
+def canonical_order(x: np.ndarray) -> np.ndarray:
+    """A permutation of the rows that depends on their values only: by two fixed random projections (smooth, so a
+    vector that moved by rounding or quantisation keeps its rank among distinct neighbours), ties by the bytes."""
+    directions = np.random.default_rng(1234).standard_normal((x.shape[1], 2)).astype(np.float32)
+    p = np.round(x @ directions, 4)
+    return np.lexsort((p[:, 1], p[:, 0]))
+
+
 def cluster_embeddings(
     embeddings: np.ndarray, *, seed: int = 0, progress: Callable[[float], None] | None = None
 ) -> ClusteringResult:
@@ -202,6 +210,10 @@ def cluster_embeddings(
     if n < MIN_CLUSTER_SIZE:
         return ClusteringResult(np.full(n, -1), np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), params)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    # Cluster in an order fixed by the vectors themselves, not by arrival: Leiden and the samples follow the order of
+    # the nodes, so the same failures give the same partition however they came in and were batched.
+    order = canonical_order(x)
+    x = x[order]
     k = min(choose_k(n), n - 1)
     params.update(k=k, merge_link=MERGE_LINK, min_cluster_size=MIN_CLUSTER_SIZE, exact_knn=n <= EXACT_KNN_MAX_N)
     report(0.0)
@@ -227,6 +239,7 @@ def cluster_embeddings(
     kc = int(lab.max()) + 1
     cent = np.zeros((kc, x.shape[1]), np.float32)
     np.add.at(cent, lab[lab >= 0], x[lab >= 0])
+    lab = lab[np.argsort(order)]  # back to the caller's order
     cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
     params.update(clusters=kc, unclustered=int((lab < 0).sum()))
     report(1.0)
