@@ -149,7 +149,7 @@ def main() -> None:
     from examples_lib.models import Dataset
     from examples_lib.services.datasets import dataset_delete
     from examples_lib.services.versions import version_create
-    from feedback.services.api_keys import project_get_or_create
+    from feedback.services.projects import project_get_or_create
 
     project = project_get_or_create(slug="bench", name="Bench")
     print(f"RSS after start-up {rss_mb():.0f} MB")

@@ -111,9 +111,11 @@ def main() -> None:
     from django.db import transaction
     from rest_framework.test import APIClient
 
-    from feedback.models import Feedback, FeedbackRollup, RollupCursor
-    from feedback.services.api_keys import api_key_create, project_get_or_create
-    from feedback.services.metrics import rollups_refresh
+    from feedback.models import Feedback
+    from feedback.services.api_keys import api_key_create
+    from feedback.services.projects import project_get_or_create
+    from monitoring.models import FeedbackRollup, RollupCursor
+    from monitoring.services.rollups import rollups_refresh
     from tests.factories import FeedbackFactory
 
     project = project_get_or_create(slug=SLUG)

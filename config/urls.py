@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("feedback.urls")),
     path("api/v1/", include("examples_lib.urls")),
+    path("api/v1/", include("monitoring.urls")),
 ]
 
 handler404 = "core.views.not_found"

@@ -1,11 +1,10 @@
 """API routes of the feedback app; each concern keeps its own route list beside its views."""
 
-from feedback.apis import capture, clusters, interactions, metrics, reviews
+from feedback.apis import capture, clusters, interactions, reviews
 
 urlpatterns = [
     *capture.urlpatterns,
     *interactions.urlpatterns,
     *reviews.urlpatterns,
     *clusters.urlpatterns,
-    *metrics.urlpatterns,
 ]

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from feedback.services.api_keys import api_key_create, project_get_or_create
+from feedback.services.api_keys import api_key_create
+from feedback.services.projects import project_get_or_create
 
 ALL_SCOPES = ["ingest", "read", "review", "curate"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "core",
     "feedback",
     "examples_lib",
+    "monitoring",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -155,7 +157,7 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.sweep_*": {"queue": "embeddings"},
     "feedback.tasks.recluster*": {"queue": "clustering"},
     "feedback.tasks.build_similarity_index": {"queue": "clustering"},
-    "feedback.tasks.*alert*": {"queue": "alerts"},
+    "monitoring.tasks.*alert*": {"queue": "alerts"},
 }
 # Periodic work; each entry is filled in by the app that owns the task.
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -225,11 +227,11 @@ ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
 ALERT_WEBHOOK_RETRY_BASE_SECONDS = env_int("ALERT_WEBHOOK_RETRY_BASE_SECONDS", 5)
 ALERT_WEBHOOK_MAX_RETRIES = env_int("ALERT_WEBHOOK_MAX_RETRIES", 8)
 CELERY_BEAT_SCHEDULE["refresh-feedback-rollups"] = {
-    "task": "feedback.tasks.refresh_feedback_rollups",
+    "task": "monitoring.tasks.refresh_feedback_rollups",
     "schedule": env_int("METRICS_ROLLUP_SECONDS", 60),
 }
 CELERY_BEAT_SCHEDULE["evaluate-alert-rules"] = {
-    "task": "feedback.tasks.evaluate_alert_rules",
+    "task": "monitoring.tasks.evaluate_alert_rules",
     "schedule": env_int("ALERT_EVALUATION_SECONDS", 60),
     "options": {"expires": 55},
 }
@@ -249,10 +251,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 # One prepared statement per request, its answer kept API_KEY_CACHE_SECONDS (see bench/ingest.py).
-API_KEY_RESOLVER = "feedback.selectors.api_key_lookup.api_key_resolve"
+API_KEY_RESOLVER = "feedback.services.api_keys.api_key_authenticate"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
-DASHBOARD_PANELS = [
-    "examples_lib.selectors.dashboard_golden_sets"
-]  # extra panels, named so feedback never imports examples_lib

@@ -1,6 +1,6 @@
 """Production: refuses to start without its secrets; DEBUG stays off unless asked for."""
 
-from config.env import env_bool, env_int, env_list, env_required
+from config.env import env_bool, env_list, env_required
 
 # Read the secrets before anything else so a missing one fails fast with a clear message.
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
@@ -21,4 +21,3 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
-CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)

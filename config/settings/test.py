@@ -8,7 +8,7 @@ import tempfile
 if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("CELERY_FILESYSTEM_BROKER_DIR"):
     os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = tempfile.mkdtemp(prefix="goldloop-broker-")
 
-from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,7 +6,7 @@ from feedback.models import Project
 
 
 def dashboard_golden_sets(*, project: Project) -> list[dict]:
-    """The golden-sets panel of the monitoring dashboard (settings.DASHBOARD_PANELS), in one query."""
+    """The golden-sets panel of the monitoring dashboard (monitoring/selectors/dashboard.py), in one query."""
     latest = DatasetVersion.objects.filter(dataset=OuterRef("pk")).order_by("-number")
     rows = dataset_list(project=project).annotate(
         latest_version_count=Subquery(latest.values("example_count")[:1]),

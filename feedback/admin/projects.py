@@ -6,8 +6,8 @@ from django.db.models import Count
 
 from core.errors import ApplicationError
 from feedback.models import ApiKey, Project, ScoreThreshold
-from feedback.services.api_keys import api_key_create
-from feedback.services.projects import api_keys_revoke, score_thresholds_apply
+from feedback.services.api_keys import api_key_create, api_keys_revoke
+from feedback.services.projects import score_thresholds_apply
 
 
 class ScoreThresholdInline(admin.TabularInline):

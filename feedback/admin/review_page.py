@@ -46,7 +46,7 @@ def word_diff_html(original: str, corrected: str) -> str:
             parts.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
         if j2 > j1:
             parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
-    return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
+    return mark_safe("".join(parts))  # every piece above is escaped
 
 
 def conversation(value) -> list[dict] | None:

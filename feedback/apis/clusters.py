@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from core.errors import ApplicationError
 from core.pagination import CursorPagination
 from feedback.apis.capture_serializers import ErrorSerializer, InteractionOutSerializer
-from feedback.models import Interaction
 from feedback.selectors.clusters import (
     cluster_get,
     cluster_list,
@@ -19,6 +18,7 @@ from feedback.selectors.clusters import (
     representative_external_ids,
     similar_failures,
 )
+from feedback.selectors.interactions import interaction_of_project
 from feedback.services.clustering import clustering_run_start
 
 
@@ -92,9 +92,7 @@ class SimilarApi(APIView):
     def get(self, request, external_id: str):
         query = SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        interaction = Interaction.objects.filter(project_id=request.auth.project_id, external_id=external_id).first()
-        if interaction is None:
-            raise ApplicationError("No interaction with this id in the project.", code="not_found", status_code=404)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         if interaction_embedding(interaction=interaction) is None:
             raise ApplicationError(
                 "This interaction has no embedding yet: only failures are embedded, a few seconds after their "

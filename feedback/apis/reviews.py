@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.models import ApiKey, Review
-from feedback.selectors.reviews import interaction_of_project, reviews_of
+from feedback.selectors.interactions import interaction_of_project
+from feedback.selectors.reviews import reviews_of
 from feedback.services.reviews import review_import
 
 
@@ -44,12 +45,12 @@ class InteractionReviewsApi(APIView):
         reviewer = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def get(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         reviews = reviews_of(interaction=interaction)[:100]
         return Response({"results": ReviewOutputSerializer(reviews, many=True).data, "next": None})
 
     def post(self, request, external_id: str):
-        interaction = interaction_of_project(project=request.auth.project, external_id=external_id)
+        interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_import(

@@ -1,12 +1,9 @@
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
 from feedback.models.interactions import Feedback, Interaction
-from feedback.models.monitoring import Alert, AlertRule, FeedbackRollup, RollupCursor, WebhookDelivery
 from feedback.models.projects import ApiKey, Project, ScoreThreshold
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
-    "Alert",
-    "AlertRule",
     "ApiKey",
     "ClaimEvent",
     "Cluster",
@@ -14,12 +11,9 @@ __all__ = [
     "Embedding",
     "ErrorCategory",
     "Feedback",
-    "FeedbackRollup",
     "Interaction",
     "Project",
     "Review",
-    "RollupCursor",
     "ReviewItem",
     "ScoreThreshold",
-    "WebhookDelivery",
 ]

@@ -1,6 +1,6 @@
 """The API key lookup of every request (settings.API_KEY_RESOLVER): one hand-written query, its answer kept briefly.
 
-An active key with its project, or None; last_used_at written at most once a minute. One prepared statement
+An active key with its project, or None (services/api_keys.py records its use). One prepared statement
 rather than an ORM query compiled on each request. A key found active is remembered by this
 process for settings.API_KEY_CACHE_SECONDS (5 s by default) and answered from memory meanwhile: a revoked key is
 refused by every worker within that many seconds (at once with 0). Unknown and revoked keys are never remembered,
@@ -8,15 +8,15 @@ so a new key works at once and a guessed key always costs a query. Each request 
 """
 
 import time
+from datetime import datetime
 from functools import cache
 
 import psycopg
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from feedback.models import ApiKey, Project
-from feedback.selectors.api_keys import LAST_USED_RESOLUTION_SECONDS, api_key_hash
+from feedback.selectors.api_keys import api_key_hash
 
 # sha256 of the raw key -> (time.monotonic() until which the row may be served, the row of _query()).
 _remembered: dict[str, tuple[float, tuple]] = {}
@@ -68,12 +68,14 @@ def api_key_resolve(raw_key: str) -> ApiKey | None:
     key_values = [list(value) if isinstance(value, list) else value for value in row[: len(key_fields)]]
     api_key = ApiKey.from_db(connection.alias, key_fields, key_values)
     api_key.project = Project.from_db(connection.alias, project_fields, row[len(key_fields) :])
-    now = timezone.now()
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-        if ttl > 0 and secret_hash in _remembered:
-            expires, _ = _remembered[secret_hash]
-            position = key_fields.index("last_used_at")
-            _remembered[secret_hash] = (expires, (*row[:position], now, *row[position + 1 :]))
     return api_key
+
+
+def api_key_remember_last_used(raw_key: str, when: datetime) -> None:
+    """Keep a remembered key's last_used_at in step with the row, so the next minute's requests do not write it."""
+    secret_hash = api_key_hash(raw_key)
+    remembered = _remembered.get(secret_hash)
+    if remembered is not None:
+        expires, row = remembered
+        position = _query()[1].index("last_used_at")
+        _remembered[secret_hash] = (expires, (*row[:position], when, *row[position + 1 :]))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from core.errors import ApplicationError
 from feedback.models import Feedback, Interaction, Review
@@ -51,18 +51,22 @@ def interaction_list(
     return qs.order_by("-occurred_at", "-id")
 
 
-def interaction_get(*, project_id: int, external_id: str) -> Interaction:
-    """One interaction of the project with its latest feedback and its reviews loaded (3 queries), else a 404."""
-    latest_feedback = Feedback.objects.order_by("-created_at", "-id")[:DETAIL_FEEDBACK_LIMIT]
-    reviews = Review.objects.select_related("error_category", "reviewer").order_by("created_at", "id")
-    interaction = (
-        Interaction.objects.filter(project_id=project_id, external_id=external_id)
-        .prefetch_related(
-            Prefetch("feedback", queryset=latest_feedback, to_attr="latest_feedback"),
-            Prefetch("reviews", queryset=reviews, to_attr="ordered_reviews"),
-        )
-        .first()
-    )
+def interaction_of_project(*, project_id: int, external_id: str) -> Interaction:
+    """The project's interaction by the client's id; 404 for unknown ids and for other projects' ids alike."""
+    interaction = Interaction.objects.filter(project_id=project_id, external_id=external_id).first()
     if interaction is None:
         raise ApplicationError(f"No interaction '{external_id}' in this project.", code="not_found", status_code=404)
+    return interaction
+
+
+def interaction_get(*, project_id: int, external_id: str) -> Interaction:
+    """One interaction of the project with its latest feedback and its reviews loaded (3 queries), else a 404."""
+    interaction = interaction_of_project(project_id=project_id, external_id=external_id)
+    latest_feedback = Feedback.objects.order_by("-created_at", "-id")[:DETAIL_FEEDBACK_LIMIT]
+    reviews = Review.objects.select_related("error_category", "reviewer").order_by("created_at", "id")
+    prefetch_related_objects(
+        [interaction],
+        Prefetch("feedback", queryset=latest_feedback, to_attr="latest_feedback"),
+        Prefetch("reviews", queryset=reviews, to_attr="ordered_reviews"),
+    )
     return interaction

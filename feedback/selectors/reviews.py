@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from core.errors import ApplicationError
 from feedback.models import ClaimEvent, ErrorCategory, Feedback, Interaction, Review, ReviewItem
+from feedback.selectors.clusters import similar_failures
 
 logger = logging.getLogger(__name__)
 
@@ -126,25 +126,8 @@ def review_page(*, interaction_id: int) -> dict:
         "reviews": reviews,
         "claims": claims,
         "categories": list(error_categories_for(project_id=interaction.project_id)),
-        "similar": similar_failures(interaction=interaction),
+        "similar": list(similar_failures(interaction=interaction, k=5)),
     }
-
-
-def similar_failures(*, interaction: Interaction, k: int = 5) -> list:
-    """[(Interaction, distance)] from the clustering capability; empty while it is not installed."""
-    try:
-        from feedback.selectors.clusters import similar_failures as clusters_similar_failures
-    except ImportError:
-        return []
-    return list(clusters_similar_failures(interaction=interaction, k=k))
-
-
-def interaction_of_project(*, project, external_id: str) -> Interaction:
-    """The project's interaction by the client's id; 404 for unknown ids and for other projects' ids alike."""
-    interaction = Interaction.objects.filter(project=project, external_id=external_id).first()
-    if interaction is None:
-        raise ApplicationError(f"No interaction '{external_id}' in this project.", code="not_found", status_code=404)
-    return interaction
 
 
 def reviews_of(*, interaction: Interaction) -> QuerySet:

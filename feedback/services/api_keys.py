@@ -1,19 +1,16 @@
-"""Writes of the feedback app."""
+"""API keys: creation, revocation, and recording a key's use when a request authenticates with it."""
 
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.errors import ApplicationError
 from feedback.models import ApiKey, Project
-from feedback.selectors.api_keys import api_key_hash
+from feedback.selectors.api_key_lookup import api_key_remember_last_used, api_key_resolve
+from feedback.selectors.api_keys import LAST_USED_RESOLUTION_SECONDS, api_key_hash
 
 KEY_PREFIX = "gl_"
-
-
-def project_get_or_create(*, slug: str, name: str | None = None) -> Project:
-    project, _ = Project.objects.get_or_create(slug=slug, defaults={"name": name or slug})
-    return project
 
 
 @transaction.atomic
@@ -36,3 +33,21 @@ def api_key_create(*, project: Project, scopes: list[str], name: str = "", creat
         created_by=created_by,
     )
     return api_key, raw_key
+
+
+def api_keys_revoke(*, api_key_ids: list[int]) -> int:
+    """Revoke these keys now (a revoked key answers 401 from its next request); returns how many changed."""
+    return ApiKey.objects.filter(pk__in=api_key_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key of a bearer token (settings.API_KEY_RESOLVER), its use recorded at most once a minute."""
+    api_key = api_key_resolve(raw_key)
+    if api_key is None:
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+        api_key_remember_last_used(raw_key, now)
+    return api_key

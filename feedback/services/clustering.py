@@ -17,9 +17,10 @@ from django.utils import timezone
 from core.embedder import embedder_name
 from feedback.models import ClusteringRun, Project
 from feedback.selectors.clusters import clustering_run_in_flight, failure_ids_unembedded, failure_vectors
-from feedback.services.cluster_store import clusters_join, clusters_save
+from feedback.services.cluster_store import clusters_save
+from feedback.services.embeddings import embeddings_compute
 
-__all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_schedule", "clusters_join"]
+__all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_schedule"]
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,6 @@ def clustering_run_execute(*, run_id: int, progress: Progress | None = None) -> 
 
 def _execute(run: ClusteringRun, report: _Reporter) -> None:
     from feedback.clustering.algorithm import cluster_embeddings
-    from feedback.services.embeddings import embeddings_compute
 
     project, embedder, timings, counts = run.project, embedder_name(), {}, {}
 

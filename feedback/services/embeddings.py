@@ -14,6 +14,7 @@ from django.db import connection
 from core.embedder import default_batch_size, embed_texts, embedder_name
 from feedback.models import Feedback, Interaction
 from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
+from feedback.services.cluster_store import clusters_join
 
 # Each field is cut to this many characters: the model reads only its first 256 word pieces anyway.
 _FIELD_MAX_CHARS = 2000
@@ -176,8 +177,6 @@ def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True
     for chunk, vectors in _encoded_ahead(chunks):
         written = _insert(chunk, vectors, embedder)
         if join_clusters and written:
-            from feedback.services.clustering import clusters_join
-
             clusters_join(interaction_ids=written)
         inserted += written
     return sorted(inserted)

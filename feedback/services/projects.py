@@ -1,9 +1,8 @@
-"""Project settings that the admin changes: API key revocation and score thresholds."""
+"""Projects: creation, and the settings the admin changes (score thresholds)."""
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from feedback.models import ApiKey
+from feedback.models import Project
 from feedback.services.failures import failures_enqueue_embedding, interactions_refresh_state
 
 _RENEGATE_SQL = """
@@ -22,9 +21,9 @@ RETURNING fb.interaction_id
 """
 
 
-def api_keys_revoke(*, api_key_ids: list[int]) -> int:
-    """Revoke these keys now (a revoked key answers 401 from its next request); returns how many changed."""
-    return ApiKey.objects.filter(pk__in=api_key_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def project_get_or_create(*, slug: str, name: str | None = None) -> Project:
+    project, _ = Project.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+    return project
 
 
 @transaction.atomic

@@ -7,9 +7,4 @@ from feedback.tasks.clustering import (  # noqa: F401
     schedule_similarity_indexes,
 )
 from feedback.tasks.embeddings import embed_interactions, sweep_unembedded_failures  # noqa: F401
-from feedback.tasks.monitoring import (  # noqa: F401
-    deliver_alert_webhook,
-    evaluate_alert_rules,
-    refresh_feedback_rollups,
-)
 from feedback.tasks.reviews import expire_review_claims  # noqa: F401

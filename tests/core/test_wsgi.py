@@ -67,7 +67,8 @@ def test_api_requests_still_check_the_host_header():
 
 @pytest.mark.django_db(transaction=True)  # the handler's request signals close and reopen the connection
 def test_the_api_works_end_to_end_through_its_own_handler():
-    from feedback.services.api_keys import api_key_create, project_get_or_create
+    from feedback.services.api_keys import api_key_create
+    from feedback.services.projects import project_get_or_create
 
     project = project_get_or_create(slug="wsgi-app", name="WSGI app")
     _, key = api_key_create(project=project, scopes=["ingest", "read"])

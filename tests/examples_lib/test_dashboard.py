@@ -1,7 +1,6 @@
 import pytest
-from django.conf import settings
-from django.utils.module_loading import import_string
 
+from examples_lib.selectors import dashboard_golden_sets
 from examples_lib.services.examples import examples_add
 from examples_lib.services.versions import version_create
 from tests.examples_lib.helpers import dataset_with
@@ -11,8 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_golden_sets_panel_lists_each_dataset_in_one_query(project, django_assert_num_queries):
-    panel = import_string("examples_lib.selectors.dashboard_golden_sets")
-    assert "examples_lib.selectors.dashboard_golden_sets" in settings.DASHBOARD_PANELS
+    panel = dashboard_golden_sets
     shipped = dataset_with(project, 4, name="refunds")
     version_create(dataset=shipped)
     examples_add(dataset=shipped, examples=[{"input": "q", "expected_output": "a"}])

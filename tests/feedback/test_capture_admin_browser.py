@@ -6,8 +6,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from feedback.models import ApiKey
-from feedback.services.api_keys import project_get_or_create
 from feedback.services.capture import capture_ingest
+from feedback.services.projects import project_get_or_create
 
 
 @pytest.mark.browser

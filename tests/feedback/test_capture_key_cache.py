@@ -6,8 +6,7 @@ from rest_framework.test import APIClient
 
 from feedback.models import ApiKey
 from feedback.selectors import api_key_lookup
-from feedback.services.api_keys import api_key_create
-from feedback.services.projects import api_keys_revoke
+from feedback.services.api_keys import api_key_authenticate, api_key_create, api_keys_revoke
 
 GOOD = {"id": "chat-1", "input": "q", "output": "a"}
 
@@ -41,9 +40,9 @@ def test_a_remembered_key_costs_no_query_and_each_request_gets_its_own_objects(
     project, clock, django_assert_num_queries
 ):
     _, raw_key = api_key_create(project=project, scopes=["ingest"])
-    first = api_key_lookup.api_key_resolve(raw_key)  # a query, and last_used_at written
+    first = api_key_authenticate(raw_key)  # a query, and last_used_at written
     with django_assert_num_queries(0):
-        second = api_key_lookup.api_key_resolve(raw_key)
+        second = api_key_authenticate(raw_key)
     assert second.pk == first.pk and second.project.slug == project.slug and second.scopes == ["ingest"]
     assert second is not first and second.project is not first.project and second.scopes is not first.scopes
     assert second.last_used_at == first.last_used_at == ApiKey.objects.get(pk=first.pk).last_used_at
@@ -51,19 +50,19 @@ def test_a_remembered_key_costs_no_query_and_each_request_gets_its_own_objects(
 
 def test_last_used_at_is_still_written_once_a_minute(project, clock):
     api_key, raw_key = api_key_create(project=project, scopes=["ingest"])
-    api_key_lookup.api_key_resolve(raw_key)
+    api_key_authenticate(raw_key)
     stale = timezone.now() - timezone.timedelta(minutes=2)
     key, (expires, row) = next(iter(api_key_lookup._remembered.items()))
     position = [f.attname for f in ApiKey._meta.concrete_fields].index("last_used_at")
     api_key_lookup._remembered[key] = (expires, (*row[:position], stale, *row[position + 1 :]))
-    resolved = api_key_lookup.api_key_resolve(raw_key)
+    resolved = api_key_authenticate(raw_key)
     assert resolved.last_used_at > stale
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at == resolved.last_used_at
 
 
 def test_unknown_and_revoked_keys_are_not_remembered(project, clock):
     api_key, raw_key = api_key_create(project=project, scopes=["ingest"])
-    assert api_key_lookup.api_key_resolve(raw_key + "x") is None
+    assert api_key_authenticate(raw_key + "x") is None
     api_keys_revoke(api_key_ids=[api_key.pk])
-    assert api_key_lookup.api_key_resolve(raw_key) is None
+    assert api_key_authenticate(raw_key) is None
     assert api_key_lookup._remembered == {}

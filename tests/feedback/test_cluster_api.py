@@ -4,8 +4,8 @@ import pytest
 
 from core.embedder import get_model
 from feedback.models import Cluster, ClusteringRun
-from feedback.services.api_keys import project_get_or_create
 from feedback.services.clustering import clustering_run_execute, clustering_run_start
+from feedback.services.projects import project_get_or_create
 from tests.feedback.cluster_fixtures import make_failures
 
 

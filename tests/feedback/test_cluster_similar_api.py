@@ -4,8 +4,8 @@ import pytest
 
 from core.embedder import get_model
 from feedback.selectors.clusters import similar_failures
-from feedback.services.api_keys import project_get_or_create
 from feedback.services.embeddings import embeddings_compute
+from feedback.services.projects import project_get_or_create
 from tests.factories import InteractionFactory
 from tests.feedback.cluster_fixtures import make_failures
 

@@ -271,10 +271,10 @@ def test_promote_style_actions_can_be_appended(review_project, sme_client):
 
 
 def test_review_page_shows_similar_failures(review_project, sme_client, monkeypatch):
-    from feedback.selectors import clusters as clusters_selectors
+    from feedback.selectors import reviews as review_selectors
 
     target, neighbour = make_failures(review_project, 2)
-    monkeypatch.setattr(clusters_selectors, "similar_failures", lambda *, interaction, k=5: [(neighbour, 0.1234)])
+    monkeypatch.setattr(review_selectors, "similar_failures", lambda *, interaction, k=5: [(neighbour, 0.1234)])
     page = sme_client.get(reverse("admin:feedback_reviewitem_review", args=[target.pk]))
     assert neighbour.external_id.encode() in page.content and b"0.123" in page.content
 

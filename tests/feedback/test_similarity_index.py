@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from core.embedder import embedder_name, get_model
 from feedback.models import Embedding, Interaction, Project
 from feedback.selectors.clusters import similar_failures, similarity_index_name, similarity_index_state
-from feedback.services.api_keys import project_get_or_create
 from feedback.services.embeddings import embeddings_compute
+from feedback.services.projects import project_get_or_create
 from feedback.services.similarity_index import (
     similarity_index_ensure,
     similarity_indexes_prune,

@@ -57,7 +57,7 @@ class Command(BaseCommand):
         }
         processes: dict[str, subprocess.Popen] = {}
         for name, command in commands.items():
-            log = open(log_dir / f"{name}.log", "a")  # noqa: SIM115 - lives as long as the child
+            log = open(log_dir / f"{name}.log", "a")  # lives as long as the child
             processes[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
             self.stdout.write(f"started {name} (pid {processes[name].pid}), log: var/log/{name}.log")
 

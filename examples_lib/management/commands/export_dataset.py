@@ -48,7 +48,7 @@ class Command(BaseCommand):
             file=sys.stderr,
             desc=f"{dataset.name} v{version.number} {fmt}",
         )
-        sink = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115 - closed below
+        sink = sys.stdout.buffer if output == "-" else open(output, "wb")  # closed below
         try:
             for chunk in export_stream(version_id=version.pk, fmt=fmt, split=split, on_rows=progress.update):
                 digest.update(chunk)

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from feedback.services.api_keys import api_key_create, project_get_or_create
+from feedback.services.api_keys import api_key_create
+from feedback.services.projects import project_get_or_create
 
 
 class Command(BaseCommand):
