@@ -155,7 +155,13 @@ def _execute(run: ClusteringRun, report: _Reporter) -> None:
 
     started = time.perf_counter()
     report("loading", 0.0, force=True)
-    ids, vectors, texts = failure_vectors(project=project, embedder=embedder)
+    days = settings.CLUSTERING_WINDOW_DAYS
+    ids, vectors, texts = failure_vectors(
+        project=project,
+        embedder=embedder,
+        limit=settings.CLUSTERING_MAX_FAILURES or None,
+        since=timezone.now() - timedelta(days=days) if days else None,
+    )
     timings["loading"] = time.perf_counter() - started
     counts["failures"] = len(ids)
 

@@ -88,3 +88,26 @@ def test_a_grown_project_keeps_the_ids_of_the_clusters_that_survive(db):
             assert holder == old_id, (old_id, holder)
     assert survivors >= 0.8 * len(before)
     assert run.counts["clusters_kept"] >= survivors
+
+
+def test_a_large_project_clusters_its_most_recent_failures_only(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rows = real_queries(intents=4, per_intent=15)
+    project = Project.objects.create(slug="windowed", name="windowed")
+    made = make_real_failures(project, rows)
+    now = timezone.now()
+    for age, failure in enumerate(made):  # made[0] is the newest
+        Interaction.objects.filter(pk=failure.pk).update(occurred_at=now - timedelta(minutes=age))
+    settings.CLUSTERING_MAX_FAILURES = 45
+    run = recluster(project)
+    assert run.counts["failures"] == 45
+    oldest = [f.pk for f in made[45:]]
+    assert not Interaction.objects.filter(pk__in=oldest, cluster__isnull=False).exists()
+    assert Interaction.objects.filter(pk__in=[f.pk for f in made[:45]], cluster__isnull=False).count() >= 40
+
+    settings.CLUSTERING_MAX_FAILURES, settings.CLUSTERING_WINDOW_DAYS = 0, 1
+    Interaction.objects.filter(pk__in=oldest).update(occurred_at=now - timedelta(days=3))
+    assert recluster(project).counts["failures"] == 45
