@@ -157,7 +157,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--limit", type=int, default=None, help="only the first N queries (a quick look)")
+    parser.add_argument("--backend", choices=["onnx", "torch"], default=None, help="EMBEDDER_BACKEND of the stack")
     args = parser.parse_args()
+    if args.backend:
+        os.environ["EMBEDDER_BACKEND"] = args.backend
 
     broker = Path(tempfile.mkdtemp(prefix="bench-api-broker-"))
     os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = str(broker)

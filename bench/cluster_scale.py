@@ -5,7 +5,8 @@
 Each size runs in a fresh child process (its peak RSS is the figure): cluster_embeddings on n unit vectors around
 n/500 random topic directions with the spread of real sentence embeddings (bench/cluster_quality.synthetic_vectors).
 With --window N a size above N is clustered as the service does with CLUSTERING_MAX_FAILURES = N: the N most recent
-failures (here the last N rows). Prints seconds, peak memory and clusters per size. The machine's two cores are
+failures (here the last N rows; all n are generated and held, which the run itself never does: it loads only N).
+Prints seconds, peak memory and clusters per size. The machine's two cores are
 shared; the figures are indicative.
 """
 
@@ -20,15 +21,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def synthetic_vectors(n: int, dim: int, topics: int, seed: int = 0):
+    """Unit vectors around `topics` random directions, with the spread of real sentence embeddings (as
+    bench/cluster_quality.py makes them), generated in float32 chunks so that 1,000,000 take 1.5 GB, not 3 GB more."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((topics, dim), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    topic = rng.integers(0, topics, n)
+    vectors = np.empty((n, dim), np.float32)
+    for start in range(0, n, 50_000):
+        chunk = (
+            centres[topic[start : start + 50_000]]
+            + rng.standard_normal((len(topic[start : start + 50_000]), dim), dtype=np.float32) * 0.045
+        )
+        vectors[start : start + len(chunk)] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    return topic, vectors
+
+
 def child(n: int, window: int) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     import numpy as np
-    from cluster_quality import synthetic_vectors
 
     from feedback.clustering.algorithm import cluster_embeddings
 
     topic, vectors = synthetic_vectors(n, 384, topics=max(n // 500, 10))
+    print(f"vectors made: {vectors.shape}", file=sys.stderr)
     if window and n > window:
         topic, vectors = topic[-window:], vectors[-window:]
     made = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
