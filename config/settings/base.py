@@ -174,6 +174,8 @@ CLUSTERING_AUTO_MIN_WAITING = env_int("CLUSTERING_AUTO_MIN_WAITING", 50)
 # on 2 loaded cores (bench/cluster_scale.py); a 1,000,000-failure project stays within that with the window.
 CLUSTERING_MAX_FAILURES = env_int("CLUSTERING_MAX_FAILURES", 100_000)
 CLUSTERING_WINDOW_DAYS = env_int("CLUSTERING_WINDOW_DAYS", 0)
+# Failures a run embeds per call (texts ordered canonically within a call; see feedback/services/clustering.py).
+CLUSTERING_EMBED_SLICE = env_int("CLUSTERING_EMBED_SLICE", 20_000)
 CELERY_BEAT_SCHEDULE["schedule-clustering-runs"] = {
     "task": "feedback.tasks.schedule_clustering_runs",
     "schedule": env_int("CLUSTERING_SCHEDULE_SECONDS", 900),

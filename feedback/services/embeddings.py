@@ -156,11 +156,12 @@ def _encoded_ahead(chunks: list[list[tuple[int, int, str]]]) -> Iterator[tuple[l
         upcoming.cancel()  # a caller that stopped early (an insert failed) leaves no encoding queued
 
 
-def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True) -> list[int]:
+def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True, progress=None) -> list[int]:
     """Embed those of these interactions that are failures without an embedding; returns the ids embedded.
 
     Safe to repeat: embedded failures are skipped before the model runs and again by ON CONFLICT. Newly embedded
     failures then join their nearest active cluster when they are close enough to it, chunk by chunk.
+    `progress(done, total)` is called after each chunk written.
     """
     embedder = embedder_name()
     rows = _failures_to_embed(list(interaction_ids), embedder)
@@ -174,11 +175,15 @@ def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True
     chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
     inserted: list[int] = []
     # The model runs outside any transaction of ours, and each chunk is written as soon as it is encoded.
+    done = 0
     for chunk, vectors in _encoded_ahead(chunks):
         written = _insert(chunk, vectors, embedder)
         if join_clusters and written:
             clusters_join(interaction_ids=written)
         inserted += written
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(rows))
     return sorted(inserted)
 
 
