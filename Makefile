@@ -25,11 +25,11 @@ $(VENV)/.embedder: $(VENV)/.installed core/embedder.py
 venv: $(VENV)/.installed $(VENV)/.embedder
 
 
+# run_stack --setup migrates, creates the demo login and loads the demo itself (SETUP_COMMANDS), after taking the
+# checkout's lock: a second `make run` refuses before touching anything, and the database is stopped on Ctrl-C
+# only when this run started it.
 run: venv
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py ensure_demo_admin --username $(DEMO_USER) --password $(DEMO_PASSWORD)
-	$(PY) manage.py load_demo --once --cluster
-	$(PY) manage.py run_stack --login $(DEMO_USER):$(DEMO_PASSWORD)
+	$(PY) manage.py run_stack --setup --login $(DEMO_USER):$(DEMO_PASSWORD)
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

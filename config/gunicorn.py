@@ -1,7 +1,7 @@
 """gunicorn settings of the web process: `gunicorn -c config/gunicorn.py config.wsgi:application`.
 
 Used by the Dockerfile, docker-compose.yml and bench/ingest.py; the command line and GUNICORN_CMD_ARGS override any
-value. Chosen by measuring capture one request at a time (bench/ingest.py, README "Capture API"):
+value. Chosen by measuring capture one request at a time (bench/ingest.py; docs/performance.md):
 - gthread, not sync: the sync worker closes the connection after each response, so every request of a client
   pays a new TCP connection; gthread keeps it alive (keepalive below) and hands each request to a thread.
 - one worker process per core (at most 4 by default) and four threads each: a thread waits for PostgreSQL

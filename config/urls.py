@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("feedback.urls")),
     path("api/v1/", include("examples_lib.urls")),
     path("api/v1/", include("monitoring.urls")),
+    path("", include("feedback.apis.connect_urls")),  # OTLP and Langfuse paths, as those SDKs spell them
 ]
 
 handler404 = "core.views.not_found"

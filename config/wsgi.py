@@ -3,8 +3,8 @@
 The admin needs sessions, CSRF, messages and the rest of settings.MIDDLEWARE; API requests authenticate by key and
 need none of it (settings.API_MIDDLEWARE). The API handler also finds the view of a path without converters (every
 capture route) in a table made at start-up from the real resolver's own answers, instead of matching the URL
-patterns again on each request: in process, 0.48 instead of 0.53 ms of CPU for a capture request (README
-"Capture API"). Both handlers share one URL configuration, so either serves any path.
+patterns again on each request: in process, 0.48 instead of 0.53 ms of CPU for a capture request (docs/decisions/
+lean-api.md, which weighs it). Both handlers share one URL configuration, so either serves any path.
 """
 
 import os

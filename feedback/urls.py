@@ -1,9 +1,10 @@
 """API routes of the feedback app; each concern keeps its own route list beside its views."""
 
-from feedback.apis import capture, clusters, interactions, reviews
+from feedback.apis import capture, clusters, feedback_tokens, interactions, reviews
 
 urlpatterns = [
     *capture.urlpatterns,
+    *feedback_tokens.urlpatterns,
     *interactions.urlpatterns,
     *reviews.urlpatterns,
     *clusters.urlpatterns,

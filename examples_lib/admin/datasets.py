@@ -18,6 +18,7 @@ from examples_lib.services.datasets import dataset_delete
 from examples_lib.services.drafts import example_update
 from examples_lib.services.examples import examples_add
 from examples_lib.services.versions import version_create
+from feedback.admin.scoping import ProjectScopedAdmin
 
 
 def short_text(value, length: int = 80) -> str:
@@ -45,7 +46,7 @@ def freeze_draft(modeladmin, request, queryset):
 
 
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
+class DatasetAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "project", "draft_size", "latest", "ratios", "diff_link", "created_at")
     list_filter = ("project",)
     search_fields = ("name", "description")
@@ -110,7 +111,7 @@ class DatasetAdmin(admin.ModelAdmin):
         return [path("<int:pk>/diff/", view, name="examples_lib_dataset_diff"), *super().get_urls()]
 
     def diff_view(self, request, pk: int):
-        dataset = get_object_or_404(Dataset.objects.select_related("project"), pk=pk)
+        dataset = get_object_or_404(self.get_queryset(request).select_related("project"), pk=pk)
         if not self.has_view_permission(request, dataset):
             raise PermissionDenied
         versions = list(dataset.versions.order_by("-number"))
@@ -149,7 +150,8 @@ class ExampleForm(forms.ModelForm):
 
 
 @admin.register(Example)
-class ExampleAdmin(admin.ModelAdmin):
+class ExampleAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "dataset__project"
     form = ExampleForm
     list_display = ("stable_id", "dataset", "split", "short_input", "short_expected", "source", "updated_at")
     list_filter = ("dataset__project", "dataset", "split")

@@ -13,10 +13,12 @@ from examples_lib.admin.datasets import short_text
 from examples_lib.exports import FORMATS, export_stream
 from examples_lib.models import DatasetVersion, VersionTag
 from examples_lib.services.versions import RESERVED_TAGS
+from feedback.admin.scoping import ProjectScopedAdmin
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(ReadOnlyAdmin):  # frozen: freeze from the dataset page
+class DatasetVersionAdmin(ProjectScopedAdmin, ReadOnlyAdmin):  # frozen: freeze from the dataset page
+    project_lookup = "dataset__project"
     list_display = (
         "__str__",
         "dataset",
@@ -86,7 +88,7 @@ class DatasetVersionAdmin(ReadOnlyAdmin):  # frozen: freeze from the dataset pag
         ]
 
     def export_view(self, request, pk: int, fmt: str):
-        version = get_object_or_404(DatasetVersion.objects.select_related("dataset"), pk=pk)
+        version = get_object_or_404(self.get_queryset(request).select_related("dataset"), pk=pk)
         if fmt not in FORMATS or not self.has_view_permission(request, version):
             raise PermissionDenied
         filename = f"{version.dataset.name}-v{version.number}.{FORMATS[fmt].extension}"
@@ -112,7 +114,8 @@ class VersionTagForm(forms.ModelForm):
 
 
 @admin.register(VersionTag)
-class VersionTagAdmin(admin.ModelAdmin):
+class VersionTagAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "dataset__project"
     form = VersionTagForm
     list_display = ("name", "dataset", "version", "updated_at")
     list_filter = ("dataset",)

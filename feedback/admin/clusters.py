@@ -8,9 +8,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
+from core.chat import user_text
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import Cluster, ClusteringRun
 from feedback.services.clustering import clustering_run_start
-from feedback.services.embeddings import user_text
 
 MEMBERS_SHOWN = 20
 
@@ -23,7 +24,7 @@ def review_queue_url(cluster_id: int) -> str | None:
 
 
 @admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
+class ClusterAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ["label", "size", "growth", "members_last_24h", "members_last_7d", "last_seen", "project"]
     list_display += ["is_active", "review_link"]
     list_filter = ["is_active", "project"]
@@ -76,7 +77,7 @@ class ClusterAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClusteringRun)
-class ClusteringRunAdmin(admin.ModelAdmin):
+class ClusteringRunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     """Runs and their progress. "Start a clustering run" is the add form: it queues a run, or finds the one in
     flight for that project."""
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import Feedback, Interaction
 
 
@@ -18,7 +19,7 @@ class FeedbackInline(admin.TabularInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ReadOnlyAdmin):
+class InteractionAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "external_id", "project", "model", "prompt_version", "occurred_at", "feedback_count", "negative_count",
         "is_failure", "review_status", "cluster",
@@ -34,7 +35,7 @@ class InteractionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(ReadOnlyAdmin):
+class FeedbackAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "external_id", "interaction", "project", "name", "data_type", "value_number", "value_string", "is_negative",
         "source", "author", "created_at",

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from core.errors import ApplicationError
-from feedback.models import ApiKey, Project, ScoreThreshold
+from feedback.admin.scoping import ProjectScopedAdmin
+from feedback.models import ApiKey, Project, ProjectMembership, ScoreThreshold
 from feedback.services.api_keys import api_key_create, api_keys_revoke
 from feedback.services.projects import score_thresholds_apply
 
@@ -17,7 +18,8 @@ class ScoreThresholdInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "pk"
     list_display = ("slug", "name", "interaction_total", "created_at")
     search_fields = ("slug", "name")
     prepopulated_fields = {"slug": ("name",)}
@@ -57,7 +59,7 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("prefix", "project", "name", "scope_list", "is_active", "last_used_at", "created_at")
     list_filter = ("project", ("revoked_at", admin.EmptyFieldListFilter))
     list_select_related = ("project",)
@@ -115,3 +117,29 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: a revoked key keeps its audit trail
+
+
+@admin.register(ProjectMembership)
+class ProjectMembershipAdmin(admin.ModelAdmin):
+    """Who sees which project in the admin (superusers see all); only superusers grant or withdraw access."""
+
+    list_display = ("user", "project", "created_at")
+    list_filter = ("project",)
+    list_select_related = ("user", "project")
+    search_fields = ("user__username", "project__slug")
+    autocomplete_fields = ("user",)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser

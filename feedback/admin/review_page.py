@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from core.chat import chat_messages
 from core.errors import ApplicationError
+from feedback.admin.scoping import admin_scope
 from feedback.models import ErrorCategory, Interaction, Review
 from feedback.selectors.reviews import review_page
 from feedback.services import claims
@@ -47,21 +49,6 @@ def word_diff_html(original: str, corrected: str) -> str:
         if j2 > j1:
             parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
     return mark_safe("".join(parts))  # every piece above is escaped
-
-
-def conversation(value) -> list[dict] | None:
-    """Chat messages as [{"role", "content"}], or None when the input is not a conversation."""
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if not (isinstance(value, list) and value and all(isinstance(m, dict) and "role" in m for m in value)):
-        return None
-    messages_ = []
-    for message in value:
-        content = message.get("content", "")
-        if isinstance(content, list):  # OpenAI content parts
-            content = "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
-        messages_.append({"role": str(message["role"]), "content": as_text(content)})
-    return messages_
 
 
 def _filters(request) -> str:
@@ -122,8 +109,9 @@ def next_view(self, request):
     return _go_next(self, request, after=int(skip) if skip and skip.isdigit() else None)
 
 
-def _item_id(object_id: str) -> int:
-    if not object_id.isdigit():
+def _item_id(model_admin, request, object_id: str) -> int:
+    """The id of an item this user may see (their projects' only, feedback/admin/scoping.py), else 404."""
+    if not object_id.isdigit() or not admin_scope(Interaction.objects.filter(pk=object_id), request).exists():
         raise Http404("No such item.")
     return int(object_id)
 
@@ -132,7 +120,7 @@ def claim_view(self, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     _require_review(self, request)
-    object_id = _item_id(object_id)
+    object_id = _item_id(self, request, object_id)
     try:
         claims.claim(interaction_id=object_id, user=request.user)
     except ApplicationError as exc:
@@ -144,7 +132,7 @@ def release_view(self, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     _require_review(self, request)
-    object_id = _item_id(object_id)
+    object_id = _item_id(self, request, object_id)
     if claims.release(interaction_id=object_id, user=request.user):
         self.message_user(request, "Released: the item is back in the queue.", messages.INFO)
     return HttpResponseRedirect(_changelist_url(request))
@@ -172,11 +160,9 @@ def _save(self, request, interaction: Interaction):
 
 
 def review_view(self, request, object_id):
-    if not object_id.isdigit() or not Interaction.objects.filter(pk=object_id).exists():
-        raise Http404("No such item.")
+    interaction_id = _item_id(self, request, object_id)
     if not self.has_view_permission(request):
         raise PermissionDenied
-    interaction_id = int(object_id)
     can_review = self.has_review_permission(request)
     error = None
     if request.method == "POST":
@@ -220,7 +206,7 @@ def review_view(self, request, object_id):
         **data,
         "opts": self.opts,
         "title": f"Review {interaction.external_id}",
-        "conversation": conversation(interaction.input),
+        "conversation": chat_messages(interaction.input),
         "input_text": as_text(interaction.input),
         "original": original,
         "correction_text": correction_text,

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from core.admin import ReadOnlyAdmin
+from core.chat import user_text
 from feedback.admin import review_page
 from feedback.admin.review_filters import (
     ClaimFilter,
@@ -27,6 +28,7 @@ from feedback.admin.review_filters import (
     PromptVersionFilter,
     ReviewStatusFilter,
 )
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import ErrorCategory, ReviewItem
 from feedback.selectors.reviews import QUEUE_ORDERING, latest_verdicts, review_queue, row_estimate, search_queue
 from feedback.services.reviews import reviews_mark_invalid, reviews_set_category
@@ -58,12 +60,7 @@ class QueuePaginator(Paginator):
 
 def _item_text(value, length: int = 90) -> str:
     """A one-line preview: for chat messages, the last user message."""
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
-        users = [m for m in value if m.get("role") == "user"] or value
-        value = users[-1].get("content", users[-1])
-    return Truncator(value if isinstance(value, str) else str(value)).chars(length)
+    return Truncator(user_text(value)).chars(length)
 
 
 @admin.action(description="Mark selected as invalid (a verdict by you)", permissions=["review"])
@@ -105,7 +102,7 @@ def set_category(modeladmin, request, queryset):
 
 
 @admin.register(ReviewItem)
-class ReviewQueueAdmin(ReadOnlyAdmin):
+class ReviewQueueAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     list_display = (
         "review_link",
         "project",

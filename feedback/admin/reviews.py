@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import ReadOnlyAdmin
+from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import ClaimEvent, ErrorCategory, Review
 from feedback.services.reviews import review_supersede
 
@@ -12,7 +13,7 @@ HistoricalReview = Review.history.model
 
 
 @admin.register(ErrorCategory)
-class ErrorCategoryAdmin(admin.ModelAdmin):
+class ErrorCategoryAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "project", "description")
     list_filter = ("project",)
     search_fields = ("name", "description")
@@ -29,7 +30,7 @@ def withdraw(modeladmin, request, queryset):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class ReviewAdmin(ProjectScopedAdmin, SimpleHistoryAdmin, ReadOnlyAdmin):
     """Verdicts are made on the review page; here they are read, and withdrawn by who may change them."""
 
     list_display = (
@@ -58,7 +59,7 @@ class ReviewAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
 
 
 @admin.register(HistoricalReview)
-class ReviewHistoryAdmin(ReadOnlyAdmin):
+class ReviewHistoryAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     """The audit log of verdicts: every creation and change, with who and when."""
 
     list_display = (
@@ -77,7 +78,8 @@ class ReviewHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClaimEvent)
-class ClaimEventAdmin(ReadOnlyAdmin):
+class ClaimEventAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
+    project_lookup = "interaction__project"
     """The audit log of claims."""
 
     list_display = ("created_at", "user", "action", "interaction", "expires_at")

@@ -37,6 +37,14 @@ def _finite_float(text: str) -> float:
 
 def read_json_object(request) -> dict[str, Any]:
     """The request body as a JSON object, or ApplicationError with 413, 415 or 400."""
+    data = read_json_body(request)
+    if not isinstance(data, dict):
+        raise ApplicationError("The body must be a JSON object.", code="invalid")
+    return data
+
+
+def read_json_body(request) -> Any:
+    """The request body as any JSON value, or ApplicationError with 413, 415 or 400."""
     content_type = (request.content_type or "").lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ApplicationError(
@@ -63,6 +71,4 @@ def read_json_object(request) -> dict[str, Any]:
         # ValueError covers JSONDecodeError and bytes that are not UTF-8.
         detail = str(exc) if isinstance(exc, json.JSONDecodeError) else "it could not be decoded"
         raise ApplicationError(f"The body is not valid JSON: {detail}.", code="malformed_json") from exc
-    if not isinstance(data, dict):
-        raise ApplicationError("The body must be a JSON object.", code="invalid")
     return data

@@ -1,6 +1,7 @@
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
+from feedback.models.connect import FeedbackToken, PendingScore
 from feedback.models.interactions import Feedback, Interaction
-from feedback.models.projects import ApiKey, Project, ScoreThreshold
+from feedback.models.projects import ApiKey, Project, ProjectMembership, ScoreThreshold
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
@@ -11,8 +12,11 @@ __all__ = [
     "Embedding",
     "ErrorCategory",
     "Feedback",
+    "FeedbackToken",
     "Interaction",
+    "PendingScore",
     "Project",
+    "ProjectMembership",
     "Review",
     "ReviewItem",
     "ScoreThreshold",

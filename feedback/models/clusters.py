@@ -76,6 +76,9 @@ class ClusteringRun(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed by the worker while it runs; a run silent too long is lost."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -56,6 +56,8 @@ class Interaction(models.Model):
                 condition=models.Q(is_failure=True),
                 name="interaction_failures",
             ),
+            # Langfuse scores name a trace (services/connect_scores.py); partial: captures without one pay nothing.
+            models.Index(fields=["trace_id", "project"], condition=~models.Q(trace_id=""), name="interaction_trace"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,20 @@ class Project(TimeStampedModel):
         return self.slug
 
 
+class ProjectMembership(models.Model):
+    """A staff user's access to one project in the admin (feedback/admin/scoping.py); superusers need none."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="uniq_project_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project}"
+
+
 class ScoreThreshold(models.Model):
     """A numeric score under `threshold` counts as negative feedback (a failure) for this project."""
 

@@ -2,7 +2,8 @@
 
 An active key with its project, or None (services/api_keys.py records its use). One prepared statement
 rather than an ORM query compiled on each request. A key found active is remembered by this
-process for settings.API_KEY_CACHE_SECONDS (5 s by default) and answered from memory meanwhile: a revoked key is
+process (the "api_keys" cache, local memory) for settings.API_KEY_CACHE_SECONDS (5 s by default) and answered from
+memory meanwhile: a revoked key is
 refused by every worker within that many seconds (at once with 0). Unknown and revoked keys are never remembered,
 so a new key works at once and a guessed key always costs a query. Each request gets its own model instances.
 """
@@ -13,14 +14,14 @@ from functools import cache
 
 import psycopg
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 
 from feedback.models import ApiKey, Project
 from feedback.selectors.api_keys import api_key_hash
 
-# sha256 of the raw key -> (time.monotonic() until which the row may be served, the row of _query()).
-_remembered: dict[str, tuple[float, tuple]] = {}
-_REMEMBERED_MAX = 10_000
+# sha256 of the raw key -> (time.time() at which the entry expires, the row of _query()).
+remembered = caches["api_keys"]
 
 
 @cache
@@ -41,8 +42,10 @@ def _query() -> tuple[str, list[str], list[str]]:
 def _fetch(raw_key: str, secret_hash: str) -> tuple | None:
     sql, _, _ = _query()
     connection.ensure_connection()
-    # A server-side prepared statement: planned once per connection rather than on every request.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # A server-side prepared statement: planned once per connection rather than on every request. Errors go through
+    # Django's wrapper, as its own cursors' do: a lost connection is a django.db.OperationalError (a 503) and is
+    # closed at the end of the request, instead of a raw psycopg error that left it broken for every next request.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, [raw_key[:12], secret_hash], prepare=True)
         return cursor.fetchone()
 
@@ -51,18 +54,15 @@ def api_key_resolve(raw_key: str) -> ApiKey | None:
     """The active key for a raw bearer token, with its project loaded, or None."""
     secret_hash = api_key_hash(raw_key)
     ttl = settings.API_KEY_CACHE_SECONDS
-    remembered = _remembered.get(secret_hash) if ttl > 0 else None
-    if remembered is not None and remembered[0] > time.monotonic():
-        row = remembered[1]
+    entry = remembered.get(secret_hash) if ttl > 0 else None
+    if entry is not None:
+        row = entry[1]
     else:
         row = _fetch(raw_key, secret_hash)
         if row is None:
-            _remembered.pop(secret_hash, None)
-            return None
+            return None  # never remembered: a new key works at once, a guessed key always costs a query
         if ttl > 0:
-            if len(_remembered) >= _REMEMBERED_MAX:
-                _remembered.clear()
-            _remembered[secret_hash] = (time.monotonic() + ttl, row)
+            remembered.set(secret_hash, (time.time() + ttl, row), timeout=ttl)
     _, key_fields, project_fields = _query()
     # Fresh instances (and a fresh scopes list) for each request, so no request sees another one's changes.
     key_values = [list(value) if isinstance(value, list) else value for value in row[: len(key_fields)]]
@@ -72,10 +72,13 @@ def api_key_resolve(raw_key: str) -> ApiKey | None:
 
 
 def api_key_remember_last_used(raw_key: str, when: datetime) -> None:
-    """Keep a remembered key's last_used_at in step with the row, so the next minute's requests do not write it."""
+    """Keep a remembered key's last_used_at in step with the row, so the next minute's requests do not write it;
+    the entry keeps its expiry."""
     secret_hash = api_key_hash(raw_key)
-    remembered = _remembered.get(secret_hash)
-    if remembered is not None:
-        expires, row = remembered
+    entry = remembered.get(secret_hash)
+    if entry is not None:
+        expires, row = entry
         position = _query()[1].index("last_used_at")
-        _remembered[secret_hash] = (expires, (*row[:position], when, *row[position + 1 :]))
+        left = expires - time.time()
+        if left > 0:
+            remembered.set(secret_hash, (expires, (*row[:position], when, *row[position + 1 :])), timeout=left)

@@ -29,7 +29,7 @@ def vector_cursor() -> Iterator[psycopg.Cursor]:
     """
     connection.ensure_connection()
     raw = connection.connection
-    with psycopg.Cursor(raw) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         register_vector_info(cursor, TypeInfo.fetch(raw, "vector"))
         yield cursor
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-THUMBS = "thumbs"
+from feedback.rules import THUMBS
+
 _THUMBS_VALUES = {"up": 1.0, "down": 0.0, True: 1.0, False: 0.0}  # 1 and 0 hash like True and False
 SOURCES = ("end_user", "sme", "automated")
 

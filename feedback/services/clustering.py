@@ -2,16 +2,22 @@
 
 The algorithm itself (feedback/clustering/) is pure numpy; this module moves data in and out of PostgreSQL with
 set-based statements and records the run's progress where the admin and the API can see it.
+
+A running run holds a lease: the worker renews `heartbeat_at` every third of CLUSTERING_RUN_LEASE_SECONDS (from a
+thread, so a long numpy stage renews it too). A run whose lease expired lost its worker (killed, out of memory, its
+machine gone): the next run request, or the beat schedule, marks it failed and a new run can start. A worker that
+was only slow and finds its run taken away stops before saving anything.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core.embedder import embedder_name
@@ -20,7 +26,7 @@ from feedback.selectors.clusters import clustering_run_in_flight, failure_ids_un
 from feedback.services.cluster_store import clusters_save
 from feedback.services.embeddings import embeddings_compute
 
-__all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_schedule"]
+__all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_fail_lost", "clustering_runs_schedule"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +40,10 @@ Progress = Callable[[float, str], None]
 def clustering_run_start(*, project: Project, enqueue: bool = True) -> tuple[ClusteringRun, bool]:
     """Queue a reclustering of the project, or return the run already queued or running: (run, created)."""
     running = clustering_run_in_flight(project=project)
-    if running is not None and not _is_stale(running):
+    if running is not None and _lost_reason(running) is None:
         return running, False
     if running is not None:
-        _finish(running, status=ClusteringRun.Status.FAILED, error="Abandoned: no progress within the time limit.")
+        _fail_lost(running)
     try:
         with transaction.atomic():
             run = ClusteringRun.objects.create(project=project)
@@ -74,6 +80,7 @@ def clustering_runs_schedule(*, min_waiting: int | None = None) -> list[Clusteri
     A project with a run in flight keeps it (clustering_run_start returns it); returns the runs queued now."""
     if min_waiting is None:
         min_waiting = settings.CLUSTERING_AUTO_MIN_WAITING
+    clustering_runs_fail_lost()
     with connection.cursor() as cursor:
         cursor.execute(_DUE_SQL, [embedder_name(), max(1, min_waiting)])
         project_ids = [row[0] for row in cursor.fetchall()]
@@ -85,13 +92,66 @@ def clustering_runs_schedule(*, min_waiting: int | None = None) -> list[Clusteri
     return queued
 
 
-def _is_stale(run: ClusteringRun) -> bool:
-    since = run.started_at or run.created_at
-    return timezone.now() - since > timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+def _lost_reason(run: ClusteringRun) -> str | None:
+    """Why an in-flight run is lost, or None while it is alive (or waits in the queue for a worker)."""
+    now = timezone.now()
+    if run.status == ClusteringRun.Status.RUNNING:
+        lease = settings.CLUSTERING_RUN_LEASE_SECONDS
+        last = run.heartbeat_at or run.started_at or run.created_at
+        if now - last > timedelta(seconds=lease):
+            return f"Worker lost: no heartbeat for {(now - last).total_seconds():.0f} s (lease {lease} s)."
+    elif now - run.created_at > timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2):
+        return "Abandoned: queued and never started within twice the task time limit."
+    return None
+
+
+def _fail_lost(run: ClusteringRun) -> bool:
+    reason = _lost_reason(run)
+    if reason is None:
+        return False
+    logger.warning("Clustering run %s of project %s: %s", run.pk, run.project_id, reason)
+    # Only if it is still as we saw it: a heartbeat that came in meanwhile keeps it alive.
+    lost = ClusteringRun.objects.filter(pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at)
+    return bool(lost.update(status=ClusteringRun.Status.FAILED, error=reason, finished_at=timezone.now()))
+
+
+def clustering_runs_fail_lost() -> int:
+    """Mark failed every in-flight run whose worker is gone (beat calls this through clustering_runs_schedule)."""
+    in_flight = ClusteringRun.objects.filter(status__in=[ClusteringRun.Status.QUEUED, ClusteringRun.Status.RUNNING])
+    return sum(_fail_lost(run) for run in in_flight)
 
 
 def _finish(run: ClusteringRun, *, status: str, error: str = "") -> None:
     ClusteringRun.objects.filter(pk=run.pk).update(status=status, error=error, finished_at=timezone.now())
+
+
+class RunLost(Exception):
+    """This run was declared lost (its lease expired) and another may have started: stop without saving."""
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the run's lease from its own thread (and database connection) until stopped."""
+
+    def __init__(self, run_id: int):
+        super().__init__(name=f"clustering-run-{run_id}-heartbeat", daemon=True)
+        self.run_id, self.stopped = run_id, threading.Event()
+        self.interval = max(settings.CLUSTERING_RUN_LEASE_SECONDS / 3, 0.2)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    running = ClusteringRun.objects.filter(pk=self.run_id, status=ClusteringRun.Status.RUNNING)
+                    if not running.update(heartbeat_at=timezone.now()):
+                        return  # finished, or declared lost: nothing left to renew
+                except (OperationalError, InterfaceError):
+                    connection.close()  # the database went away; try again on a new connection next time
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
 
 
 class _Reporter:
@@ -107,15 +167,18 @@ class _Reporter:
             self.callback(progress, stage)
         now = time.monotonic()
         if force or now - self.written_at >= _PROGRESS_WRITE_SECONDS:
-            ClusteringRun.objects.filter(pk=self.run.pk).update(progress=progress, stage=stage)
+            running = ClusteringRun.objects.filter(pk=self.run.pk, status=ClusteringRun.Status.RUNNING)
+            if not running.update(progress=progress, stage=stage, heartbeat_at=timezone.now()):
+                raise RunLost(f"Clustering run {self.run.pk} is no longer running (declared lost).")
             self.written_at = now
 
 
 def _claim(run_id: int) -> ClusteringRun | None:
     """Mark the run running; None when it already finished (a redelivered task has nothing to do)."""
     claimable = [ClusteringRun.Status.QUEUED, ClusteringRun.Status.RUNNING]
+    now = timezone.now()
     claimed = ClusteringRun.objects.filter(pk=run_id, status__in=claimable).update(
-        status=ClusteringRun.Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+        status=ClusteringRun.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0.0, error=""
     )
     return ClusteringRun.objects.select_related("project").get(pk=run_id) if claimed else None
 
@@ -125,14 +188,21 @@ def clustering_run_execute(*, run_id: int, progress: Progress | None = None) -> 
     run = _claim(run_id)
     if run is None:
         return None
+    heartbeat = _Heartbeat(run.pk)
+    heartbeat.start()
     try:
         _execute(run, _Reporter(run, progress))
-    except OperationalError:
+    except RunLost:
+        logger.warning("Clustering run %s was declared lost while it worked; stopped without saving", run.pk)
+        return None
+    except (OperationalError, InterfaceError):
         raise  # the database went away; the task retries and the run, still "running", is claimed again
     except Exception as exc:
         logger.exception("Clustering run %s failed", run.pk)
         _finish(run, status=ClusteringRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        heartbeat.stop()
     run.refresh_from_db()
     return run
 
@@ -197,7 +267,7 @@ def _execute(run: ClusteringRun, report: _Reporter) -> None:
     timings["saving"] = time.perf_counter() - started
     timings.update({f"saving.{step}": seconds for step, seconds in steps.items()})
     counts.update(saved)
-    ClusteringRun.objects.filter(pk=run.pk).update(
+    ClusteringRun.objects.filter(pk=run.pk, status=ClusteringRun.Status.RUNNING).update(
         status=ClusteringRun.Status.SUCCEEDED,
         progress=1.0,
         stage="done",

@@ -11,35 +11,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from core.chat import content_text, user_text
 from core.embedder import default_batch_size, embed_texts, embedder_name
 from feedback.models import Feedback, Interaction
+from feedback.rules import has_correction_sql
 from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
 from feedback.services.cluster_store import clusters_join
 
 # Each field is cut to this many characters: the model reads only its first 256 word pieces anyway.
 _FIELD_MAX_CHARS = 2000
-
-
-def _content_text(content: Any) -> str:
-    """Message content as text: a string, or the text parts of a multi-part content list."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [part.get("text", "") if isinstance(part, dict) else str(part) for part in content]
-        return "\n".join(part for part in parts if part)
-    return json.dumps(content, ensure_ascii=False, sort_keys=True)
-
-
-def user_text(value: Any) -> str:
-    """What the user asked: the last user message of chat input, the input string, or the input as JSON."""
-    if isinstance(value, dict) and isinstance(value.get("messages"), list):
-        value = value["messages"]
-    if isinstance(value, list) and value and all(isinstance(m, dict) and "content" in m for m in value):
-        users = [m for m in value if m.get("role") == "user"]
-        return _content_text((users or value)[-1].get("content"))
-    return _content_text(value)
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
@@ -63,9 +43,9 @@ def embedding_text(*, interaction: Interaction, negative_feedback: list[Feedback
 def _text(input_value: Any, output: Any, comment: str, correction: Any, template: str | None = None) -> str:
     values = {
         "user": user_text(input_value),
-        "output": _content_text(output),
+        "output": content_text(output),
         "comment": comment or "",
-        "correction": _content_text(correction),
+        "correction": content_text(correction),
     }
     values = {key: value.strip()[:_FIELD_MAX_CHARS] for key, value in values.items()}
     return render_template(template or settings.EMBEDDING_TEXT_TEMPLATE, values)
@@ -74,13 +54,13 @@ def _text(input_value: Any, output: Any, comment: str, correction: Any, template
 # The failures among the ids without an embedding by this embedder, with the newest comment and the newest
 # correction of their negative (or correcting) feedback: what embedding_text reads, in one statement. The ORM's
 # objects and prefetch took 0.1-0.3 s per 1,000 failures before the model could start.
-_TO_EMBED_SQL = """
+_TO_EMBED_SQL = f"""
 SELECT i.id, i.project_id, i.input, i.output,
     (SELECT f.comment FROM feedback_feedback f
-     WHERE f.interaction_id = i.id AND (f.is_negative OR f.correction IS NOT NULL) AND f.comment <> ''
+     WHERE f.interaction_id = i.id AND f.is_negative AND f.comment <> ''
      ORDER BY f.created_at DESC LIMIT 1),
     (SELECT f.correction FROM feedback_feedback f
-     WHERE f.interaction_id = i.id AND f.correction IS NOT NULL AND f.correction NOT IN ('null', '""')
+     WHERE f.interaction_id = i.id AND {has_correction_sql("f.correction")}
      ORDER BY f.created_at DESC LIMIT 1)
 FROM feedback_interaction i
 WHERE i.id = ANY(%s) AND i.is_failure

@@ -1,10 +1,8 @@
-"""The failure rule (API.md, Words): which interactions are failures, kept on the row so that queries stay cheap.
+"""Failures kept on the row so that queries stay cheap: the interaction's counts and is_failure, derived from its
+feedback and reviews by the failure rule (feedback/rules.py), for a set of interactions at once.
 
-An interaction is a failure when it has negative feedback (thumbs down, a score under the project's threshold
-for that name, a correction) or when its latest current (not superseded) SME review says 'corrected'.
-Feedback.is_negative is decided when the feedback is written (services/capture.py) and again when a threshold
-changes; this module derives the interaction's counts and flag from its feedback and reviews, for a set of
-interactions at once.
+Feedback.is_negative is decided when the feedback is written (services/capture_sql.py) and again when a threshold
+changes (services/projects.py), by the same rule.
 """
 
 from functools import partial
@@ -13,31 +11,23 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core.coalesce import Coalescer
+from feedback.rules import is_failure_sql
 
 _LOCK_SQL = """
 SELECT id, is_failure FROM feedback_interaction WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
 """
 
-_REFRESH_SQL = """
+_REFRESH_SQL = f"""
 UPDATE feedback_interaction AS i
 SET feedback_count = s.feedback_count, negative_count = s.negative_count, is_failure = s.is_failure
 FROM (
-    SELECT x.id,
-           coalesce(f.feedback_count, 0) AS feedback_count,
-           coalesce(f.negative_count, 0) AS negative_count,
-           coalesce(f.negative_count, 0) > 0 OR coalesce(f.has_correction, false)
-               OR coalesce(r.verdict = 'corrected', false) AS is_failure
+    SELECT x.id, coalesce(f.feedback_count, 0) AS feedback_count, coalesce(f.negative_count, 0) AS negative_count,
+           {is_failure_sql(negative_count="f.negative_count", interaction_id="x.id")} AS is_failure
     FROM unnest(%s::bigint[]) AS x(id)
     LEFT JOIN LATERAL (
-        SELECT count(*) AS feedback_count,
-               count(*) FILTER (WHERE fb.is_negative) AS negative_count,
-               bool_or(fb.correction IS NOT NULL AND fb.correction <> 'null'::jsonb) AS has_correction
+        SELECT count(*) AS feedback_count, count(*) FILTER (WHERE fb.is_negative) AS negative_count
         FROM feedback_feedback fb WHERE fb.interaction_id = x.id
     ) f ON true
-    LEFT JOIN LATERAL (
-        SELECT rv.verdict FROM feedback_review rv WHERE rv.interaction_id = x.id AND rv.superseded_at IS NULL
-        ORDER BY rv.created_at DESC, rv.id DESC LIMIT 1
-    ) r ON true
 ) AS s
 WHERE i.id = s.id
   AND (i.feedback_count, i.negative_count, i.is_failure)

@@ -3,15 +3,17 @@
 from django.db import connection, transaction
 
 from feedback.models import Project
+from feedback.rules import is_negative_sql
 from feedback.services.failures import failures_enqueue_embedding, interactions_refresh_state
 
-_RENEGATE_SQL = """
+_IS_NEGATIVE = is_negative_sql(
+    name="f.name", value_number="f.value_number", correction="f.correction", threshold="st.threshold"
+)
+_RENEGATE_SQL = f"""
 UPDATE feedback_feedback AS fb
 SET is_negative = s.is_negative
 FROM (
-    SELECT f.id,
-           coalesce(f.name = 'thumbs' AND f.value_number = 0, false)
-               OR coalesce(f.value_number < st.threshold, false) OR f.correction IS NOT NULL AS is_negative
+    SELECT f.id, {_IS_NEGATIVE} AS is_negative
     FROM feedback_feedback f
     LEFT JOIN feedback_scorethreshold st ON st.project_id = f.project_id AND st.name = f.name
     WHERE f.project_id = %s AND f.name = ANY(%s)

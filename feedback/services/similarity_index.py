@@ -4,7 +4,8 @@ Below SIMILARITY_INDEX_MIN_EMBEDDINGS a project's nearest failures are found by 
 (the `embedding_project` btree finds them; 3,000 take about 4 ms). Above it the project gets a partial HNSW index of
 its own (`WHERE project_id = ... AND embedder = ...`). Only that project's inserts pay for its graph, and a query
 searches no other project's vectors. One global index made every insert walk every project's graph: it cost the
-embedding path 0.5-1.6 ms of server CPU per failure, growing with all projects' vectors (README, Clustering).
+embedding path 0.5-1.6 ms of server CPU per failure, growing with all projects' vectors
+(docs/decisions/per-project-hnsw.md).
 """
 
 import hashlib

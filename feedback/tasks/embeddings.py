@@ -1,18 +1,33 @@
-"""Embedding tasks: a failure is embedded shortly after it arrives; a periodic sweep catches any that were missed."""
+"""Embedding tasks: a failure is embedded shortly after it arrives; a periodic sweep catches any that were missed.
+
+Recovery of lost work (docs/operations.md, "What heals by itself"):
+- the database going away: `embed_interactions` retries with exponential backoff and jitter over about half an
+  hour (15 s doubling to 10 min between attempts), so a restart or failover of minutes leaves nothing behind;
+- a worker killed mid-task: with the filesystem broker the message in flight is lost (Redis redelivers it), so
+  every worker, when it starts (the supervisor restarts a killed one within seconds), sends one sweep, which embeds
+  whatever is still unembedded instead of leaving it for the next periodic sweep (EMBEDDING_SWEEP_SECONDS).
+"""
 
 from celery import shared_task
-from django.db import OperationalError
+from celery.signals import worker_ready
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from feedback.services.embeddings import embeddings_compute, embeddings_sweep
+
+# Only the database going away is worth retrying; bad data is not.
+DATABASE_GONE = (OperationalError, InterfaceError)
 
 
 @shared_task(
     name="feedback.tasks.embed_interactions",
-    acks_late=True,  # a worker killed mid-batch leaves the message to be redelivered...
+    acks_late=True,  # a worker killed mid-batch leaves the message to be redelivered (Redis)...
     reject_on_worker_lost=True,  # ...and the batch is safe to redo: embedded failures are skipped
-    autoretry_for=(OperationalError,),  # only the database going away is worth retrying; bad data is not
-    retry_backoff=True,
-    max_retries=5,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=15,  # seconds before the first retry, doubled each time (full jitter: a random share of it)...
+    retry_backoff_max=600,  # ...up to 10 minutes: 8 retries span about half an hour
+    retry_jitter=True,  # so that a burst of tasks failed together does not come back together
+    max_retries=8,
     ignore_result=True,
 )
 def embed_interactions(interaction_ids: list[int]) -> None:
@@ -24,11 +39,19 @@ def embed_interactions(interaction_ids: list[int]) -> None:
     name="feedback.tasks.sweep_unembedded_failures",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=15,
+    retry_backoff_max=120,
     max_retries=3,
     expires=300,  # the next beat tick sends a fresh one; a backlog of stale sweeps would only repeat it
     ignore_result=True,
 )
 def sweep_unembedded_failures() -> None:
     embeddings_sweep()
+
+
+@worker_ready.connect
+def sweep_on_worker_start(sender=None, **kwargs) -> None:
+    """A worker that starts may replace one killed with a task in hand: sweep now, not at the next beat tick."""
+    if settings.EMBEDDING_SWEEP_ON_WORKER_START:
+        sweep_unembedded_failures.delay()

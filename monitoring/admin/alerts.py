@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
+from feedback.admin.scoping import ProjectScopedAdmin
 from monitoring.admin.dashboard import dashboard_urls
 from monitoring.models import Alert, AlertRule, WebhookDelivery
 
@@ -54,7 +55,7 @@ class AlertRuleForm(forms.ModelForm):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     form = AlertRuleForm
     list_display = ("name", "project", "metric", "condition", "min_volume", "enabled", "last_value", "state")
     list_filter = ("project", "metric", "enabled")
@@ -94,7 +95,8 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "rule__project"
     list_display = ("rule", "project", "status", "value", "opened_at", "resolved_at")
     list_filter = ("status", "rule__project", "rule__metric")
     list_select_related = ("rule__project",)
@@ -111,7 +113,8 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "alert__rule__project"
     list_display = ("created_at", "alert_link", "event", "attempt", "status_code", "succeeded", "url")
     list_filter = ("succeeded", "event")
     list_select_related = ("alert__rule",)

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from feedback.admin.scoping import admin_scope
 from feedback.models import Project
 from monitoring.selectors.dashboard import (
     alerts_firing_count,
@@ -17,6 +18,7 @@ from monitoring.selectors.dashboard import (
     clusters_fastest_growing,
     dashboard_panels,
     dimension_values,
+    project_busiest,
     review_backlog,
 )
 from monitoring.selectors.metrics import feedback_totals, metrics_compare
@@ -49,9 +51,27 @@ def _summary(project, since, until) -> dict:
     return {"current": current, "previous": previous, "rate_change_points": change}
 
 
+SESSION_PROJECT = "monitoring_dashboard_project"
+
+
+def _chosen_project(request, projects: list[Project]) -> Project | None:
+    """The project asked for, else the one last chosen in this session, else the busiest one (the newest project is
+    often an empty one)."""
+    by_slug = {p.slug: p for p in projects}
+    asked = by_slug.get(request.GET.get("project"))
+    if asked is not None:
+        request.session[SESSION_PROJECT] = asked.slug
+        return asked
+    remembered = by_slug.get(request.session.get(SESSION_PROJECT))
+    if remembered is not None:
+        return remembered
+    busiest = project_busiest()
+    return next((p for p in projects if p.pk == busiest), projects[0] if projects else None)
+
+
 def dashboard_view(request):
-    projects = list(Project.objects.order_by("slug"))
-    project = next((p for p in projects if p.slug == request.GET.get("project")), projects[0] if projects else None)
+    projects = list(admin_scope(Project.objects.order_by("slug"), request, "pk"))
+    project = _chosen_project(request, projects)
     if request.method == "POST" and project is not None:
         rollups_refresh(project=project)
         messages.success(request, f"Rollups of {project.slug} refreshed.")

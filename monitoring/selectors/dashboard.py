@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F, Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 
 from examples_lib.selectors import dashboard_golden_sets
 from feedback.models import Cluster, Interaction, Project
@@ -13,6 +13,12 @@ from monitoring.selectors.metrics import BUCKETS, bucket_floor, feedback_series
 # Panels other apps add to the dashboard: (title, a callable taking `project` and returning a list of dicts).
 # Monitoring is a leaf, so it imports them directly.
 PANELS = (("Golden sets", dashboard_golden_sets),)
+
+
+def project_busiest() -> int | None:
+    """The id of the project with the most interactions (None without any); one index-only count."""
+    row = Interaction.objects.values("project_id").annotate(n=Count("id")).order_by("-n", "project_id").first()
+    return row["project_id"] if row else None
 
 
 def chart_series(*, project: Project, bucket: str, since: datetime, until: datetime) -> dict:

@@ -1,6 +1,6 @@
 """Feedback metrics per time bucket and group, and the before/after comparison.
 
-Definitions (README, Monitoring):
+Definitions (docs/monitoring.md):
 - interactions: interactions whose `occurred_at` falls in the bucket.
 - feedback / negative: feedback items received (`Feedback.created_at`) in the bucket; negative as decided at
   capture (`Feedback.is_negative`); grouped by the model and prompt version of their interaction.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
+from psycopg import sql
 from scipy import stats
 
 from feedback.models import Feedback, Interaction, Project
@@ -23,38 +24,77 @@ from monitoring.models import FeedbackRollup, RollupCursor
 GROUPS = ("model", "prompt_version")
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 SIGNIFICANCE = 0.05
-ISO_BUCKET = """to_char(bucket, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""  # sessions are in UTC
 
-# Each branch aggregates first, so the outer query only merges a few thousand rows. Rollups are hour-aligned, so
-# hour buckets use bucket_start as it is; Django runs PostgreSQL sessions in UTC, so date_trunc cuts UTC days.
-_SQL = """
-SELECT {keys_out} coalesce(sum(interactions), 0)::bigint, coalesce(sum(feedback), 0)::bigint,
-       coalesce(sum(negative), 0)::bigint, coalesce(sum(score_count), 0)::bigint,
-       coalesce(sum(score_sum), 0)::float8, coalesce(sum(score_sq_sum), 0)::float8
+# The measures of one hour of one (model, prompt_version, score name), from the base tables: the rows that the
+# rollups store (services/rollups.py inserts them) and that the hours after the rollup cursor are read as. NUMERIC
+# feedback is counted on the row of its own name, everything else on the row whose name is '' (FeedbackRollup).
+# Each branch aggregates first, so the outer GROUP BY only merges a few thousand rows.
+_HOURLY_MEASURES = sql.SQL("""
+SELECT bucket, model, prompt_version, name, sum(interactions) AS interactions, sum(feedback) AS feedback,
+       sum(negative) AS negative, sum(score_count) AS score_count, sum(score_sum) AS score_sum,
+       sum(score_sq_sum) AS score_sq_sum
 FROM (
-    SELECT {keys_rollup} sum(r.interactions) AS interactions, sum(r.feedback) AS feedback,
-           sum(r.negative) AS negative, sum(r.score_count) {score_rollup} AS score_count,
-           sum(r.score_sum) {score_rollup} AS score_sum, sum(r.score_sq_sum) {score_rollup} AS score_sq_sum
-    FROM {rollup} r
-    WHERE r.project_id = %(project)s AND r.bucket_start >= %(lo)s AND r.bucket_start < %(mid)s {rollup_filter}
-    {group_rollup}
-    UNION ALL
-    SELECT {keys_interaction} count(*), 0, 0, 0, 0, 0
+    SELECT date_trunc('hour', i.occurred_at, 'UTC') AS bucket, i.model, i.prompt_version, '' AS name,
+           count(*) AS interactions, 0 AS feedback, 0 AS negative, 0 AS score_count,
+           0.0::float8 AS score_sum, 0.0::float8 AS score_sq_sum
     FROM {interaction} i
-    WHERE i.project_id = %(project)s AND i.occurred_at >= %(mid)s AND i.occurred_at < %(hi)s {live_filter}
-    {group_live}
+    WHERE i.project_id = %(project)s AND i.occurred_at >= {lo} AND i.occurred_at < {hi} {interaction_hours}
+    GROUP BY 1, 2, 3
     UNION ALL
-    SELECT {keys_feedback} 0, count(*), count(*) FILTER (WHERE f.is_negative),
-           count(f.value_number) FILTER (WHERE {score_live}),
-           sum(f.value_number) FILTER (WHERE {score_live}),
-           sum(f.value_number * f.value_number) FILTER (WHERE {score_live})
+    SELECT date_trunc('hour', f.created_at, 'UTC'), i.model, i.prompt_version,
+           CASE WHEN f.data_type = 'NUMERIC' THEN f.name ELSE '' END,
+           0, count(*), count(*) FILTER (WHERE f.is_negative),
+           count(f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'),
+           coalesce(sum(f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'), 0),
+           coalesce(sum(f.value_number * f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'), 0)
     FROM {feedback} f JOIN {interaction} i ON i.id = f.interaction_id
-    WHERE f.project_id = %(project)s AND f.created_at >= %(mid)s AND f.created_at < %(hi)s {live_filter}
-    {group_live}
+    WHERE f.project_id = %(project)s AND f.created_at >= {lo} AND f.created_at < {hi} {feedback_hours}
+    GROUP BY 1, 2, 3, 4
 ) parts
+GROUP BY bucket, model, prompt_version, name
+""")
+MEASURES = ("interactions", "feedback", "negative", "score_count", "score_sum", "score_sq_sum")
+
+
+def hourly_measures_sql(*, lo: str, hi: str, only_hours: str | None = None) -> sql.Composed:
+    """The hourly measures of the project `%(project)s` in [%(lo)s, %(hi)s) (the names of the parameters);
+    `only_hours` names a parameter with a list of hours to keep."""
+
+    def hours(column: str) -> sql.Composable:
+        if only_hours is None:
+            return sql.SQL("")
+        return sql.SQL("AND date_trunc('hour', {}, 'UTC') = ANY({})").format(
+            sql.SQL(column), sql.Placeholder(only_hours)
+        )
+
+    return _HOURLY_MEASURES.format(
+        interaction=sql.Identifier(Interaction._meta.db_table),
+        feedback=sql.Identifier(Feedback._meta.db_table),
+        lo=sql.Placeholder(lo),
+        hi=sql.Placeholder(hi),
+        interaction_hours=hours("i.occurred_at"),
+        feedback_hours=hours("f.created_at"),
+    )
+
+
+# Whole hours before the rollup cursor come from the rollups, later ones from the base tables: the same rows,
+# summed by the keys asked for. Rollups are hour-aligned; Django runs PostgreSQL sessions in UTC, so date_trunc
+# cuts UTC days. Buckets leave as ISO 8601 text: parsing thousands of timestamps only to format them again costs
+# more.
+_SERIES = sql.SQL("""
+SELECT {keys} coalesce(sum(r.interactions), 0)::bigint, coalesce(sum(r.feedback), 0)::bigint,
+       coalesce(sum(r.negative), 0)::bigint, coalesce(sum(r.score_count) {score}, 0)::bigint,
+       coalesce(sum(r.score_sum) {score}, 0)::float8, coalesce(sum(r.score_sq_sum) {score}, 0)::float8
+FROM (
+    SELECT bucket_start AS bucket, model, prompt_version, name, {measures} FROM {rollup}
+    WHERE project_id = %(project)s AND bucket_start >= %(lo)s AND bucket_start < %(mid)s
+    UNION ALL
+    {live}
+) r
+WHERE true {filters}
 {group_by}
-ORDER BY {order_by}
-"""
+""")
+_ISO_BUCKET = """to_char({}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
 @dataclass(frozen=True)
@@ -114,44 +154,30 @@ def _aggregate(
     mid = min(max(state, lo), hi) if state else lo
     filters = {key: value for key, value in (filters or {}).items() if value is not None}
     if not set(filters) <= set(GROUPS) or group_by not in (None, *GROUPS):
-        raise ValueError("Group and filter only by model or prompt_version.")  # they are put into the SQL text
-    rollup_filter = "".join(f" AND r.{key} = %(filter_{key})s" for key in filters)
-    live_filter = "".join(f" AND i.{key} = %(filter_{key})s" for key in filters)
-    keys = (["bucket"] if bucket else []) + (["grp"] if group_by else [])
-
-    def select_keys(at: str, table: str) -> str:
-        parts = []
-        if bucket:
-            truncated = bucket == "hour" and table == "r"
-            parts.append(f"{at} AS bucket" if truncated else f"date_trunc('{bucket}', {at}) AS bucket")
-        if group_by:
-            parts.append(f"{table}.{group_by} AS grp")
-        return "".join(f"{part}, " for part in parts)
-
-    positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
-    score_live = "f.data_type = 'NUMERIC'" + (" AND f.name = %(score)s" if score is not None else "")
-    sql = _SQL.format(
-        rollup=FeedbackRollup._meta.db_table,
-        interaction=Interaction._meta.db_table,
-        feedback=Feedback._meta.db_table,
-        # Buckets leave as ISO 8601 text: parsing thousands of timestamps only to format them again costs more.
-        keys_out="".join(f"{ISO_BUCKET if key == 'bucket' else key}, " for key in keys),
-        keys_rollup=select_keys("r.bucket_start", "r"),
-        keys_interaction=select_keys("i.occurred_at", "i"),
-        keys_feedback=select_keys("f.created_at", "i"),
-        score_rollup="FILTER (WHERE r.name = %(score)s)" if score is not None else "",
-        score_live=score_live,
-        rollup_filter=rollup_filter,
-        live_filter=live_filter,
-        group_rollup=f"GROUP BY {positions}" if keys else "",
-        group_live=f"GROUP BY {positions}" if keys else "",
-        group_by=f"GROUP BY {', '.join(keys)}" if keys else "",
-        order_by=", ".join(keys) if keys else "1",
+        raise ValueError("Group and filter only by model or prompt_version.")
+    keys = []
+    if bucket:
+        at = sql.SQL("r.bucket" if bucket == "hour" else "date_trunc('day', r.bucket)")
+        keys.append(sql.SQL(_ISO_BUCKET).format(at))
+    if group_by:
+        keys.append(sql.Identifier("r", group_by))
+    positions = sql.SQL(", ").join(sql.Literal(n) for n in range(1, len(keys) + 1))
+    query = _SERIES.format(
+        keys=sql.SQL("").join(sql.Composed([key, sql.SQL(", ")]) for key in keys),
+        score=sql.SQL("FILTER (WHERE r.name = %(score)s)" if score is not None else ""),
+        measures=sql.SQL(", ").join(map(sql.Identifier, MEASURES)),
+        rollup=sql.Identifier(FeedbackRollup._meta.db_table),
+        live=hourly_measures_sql(lo="mid", hi="hi"),
+        filters=sql.SQL("").join(
+            sql.SQL(" AND {} = {}").format(sql.Identifier("r", key), sql.Placeholder(f"filter_{key}"))
+            for key in filters
+        ),
+        group_by=sql.SQL("GROUP BY {0} ORDER BY {0}").format(positions) if keys else sql.SQL(""),
     )
     params = {"project": project.pk, "lo": lo, "mid": mid, "hi": hi, "score": score}
     params.update({f"filter_{key}": value for key, value in filters.items()})
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(query.as_string(connection.connection), params)
         return cursor.fetchall()
 
 

@@ -12,42 +12,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from psycopg import sql
 
 from feedback.models import Feedback, Interaction, Project
 from monitoring.models import FeedbackRollup, RollupCursor
+from monitoring.selectors.metrics import MEASURES, hourly_measures_sql
 
 HOUR = timedelta(hours=1)
 
 
 def hour_floor(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-_RECOMPUTE_SQL = """
-INSERT INTO {rollup} (project_id, bucket_start, model, prompt_version, name, interactions, feedback, negative,
-                      score_count, score_sum, score_sq_sum)
-SELECT %(project)s, bucket, model, prompt_version, name, sum(interactions), sum(feedback), sum(negative),
-       sum(score_count), sum(score_sum), sum(score_sq_sum)
-FROM (
-    SELECT date_trunc('hour', i.occurred_at, 'UTC') AS bucket, i.model, i.prompt_version, '' AS name,
-           count(*) AS interactions, 0 AS feedback, 0 AS negative, 0 AS score_count,
-           0.0::float8 AS score_sum, 0.0::float8 AS score_sq_sum
-    FROM {interaction} i
-    WHERE i.project_id = %(project)s AND i.occurred_at >= %(lo)s AND i.occurred_at < %(hi)s {interaction_hours}
-    GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT date_trunc('hour', f.created_at, 'UTC'), i.model, i.prompt_version,
-           CASE WHEN f.data_type = 'NUMERIC' THEN f.name ELSE '' END,
-           0, count(*), count(*) FILTER (WHERE f.is_negative),
-           count(f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'),
-           coalesce(sum(f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'), 0),
-           coalesce(sum(f.value_number * f.value_number) FILTER (WHERE f.data_type = 'NUMERIC'), 0)
-    FROM {feedback} f JOIN {interaction} i ON i.id = f.interaction_id
-    WHERE f.project_id = %(project)s AND f.created_at >= %(lo)s AND f.created_at < %(hi)s {feedback_hours}
-    GROUP BY 1, 2, 3, 4
-) parts
-GROUP BY bucket, model, prompt_version, name
-"""
 
 
 def _tables() -> dict[str, str]:
@@ -61,17 +36,20 @@ def _tables() -> dict[str, str]:
 def _recompute(*, project_id: int, lo: datetime, hi: datetime, hours: list[datetime] | None) -> None:
     """Replace the rollups of [lo, hi) (only `hours` of it when given) by fresh aggregates."""
     params = {"project": project_id, "lo": lo, "hi": hi, "hours": hours}
-    only = "AND date_trunc('hour', {col}, 'UTC') = ANY(%(hours)s)" if hours is not None else ""
-    sql = _RECOMPUTE_SQL.format(
-        **_tables(),
-        interaction_hours=only.format(col="i.occurred_at"),
-        feedback_hours=only.format(col="f.created_at"),
+    only = "hours" if hours is not None else None
+    insert = sql.SQL(
+        "INSERT INTO {} (project_id, bucket_start, model, prompt_version, name, {}) SELECT {}, m.* FROM ({}) m"
+    ).format(
+        sql.Identifier(_tables()["rollup"]),
+        sql.SQL(", ").join(map(sql.Identifier, MEASURES)),
+        sql.Placeholder("project"),
+        hourly_measures_sql(lo="lo", hi="hi", only_hours=only),
     )
     with connection.cursor() as cursor:
         delete = f"DELETE FROM {_tables()['rollup']} WHERE project_id = %(project)s AND bucket_start >= %(lo)s"
         delete += " AND bucket_start < %(hi)s" + (" AND bucket_start = ANY(%(hours)s)" if hours is not None else "")
         cursor.execute(delete, params)
-        cursor.execute(sql, params)
+        cursor.execute(insert.as_string(connection.connection), params)
 
 
 def _dirty_hours(*, project_id: int, state: RollupCursor, before: datetime) -> set[datetime]:

@@ -1,6 +1,6 @@
 """Alert webhooks: a signed JSON POST, one WebhookDelivery row per attempt.
 
-Signature (README, Monitoring): `X-Goldloop-Timestamp: <unix seconds>` and
+Signature (docs/monitoring.md): `X-Goldloop-Timestamp: <unix seconds>` and
 `X-Goldloop-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>` over the exact body bytes.
 A receiver recomputes it with the rule's secret, compares in constant time and refuses old timestamps.
 """

@@ -1,5 +1,7 @@
 """The API key lookup remembers an active key for API_KEY_CACHE_SECONDS (selectors/api_key_lookup.py)."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -15,11 +17,15 @@ GOOD = {"id": "chat-1", "input": "q", "output": "a"}
 def clock(monkeypatch, settings):
     """Turns the cache on (tests run with it off) on a clock the test moves."""
     settings.API_KEY_CACHE_SECONDS = 5
-    api_key_lookup._remembered.clear()
+    api_key_lookup.remembered.clear()
     now = [1000.0]
-    monkeypatch.setattr(api_key_lookup.time, "monotonic", lambda: now[0])
+    clock = SimpleNamespace(time=lambda: now[0])
+    # The clock of the lookup and of Django's local-memory cache (which sets and checks the expiry).
+    for module in ("feedback.selectors.api_key_lookup", "django.core.cache.backends.base",
+                   "django.core.cache.backends.locmem"):  # fmt: skip
+        monkeypatch.setattr(f"{module}.time", clock)
     yield now
-    api_key_lookup._remembered.clear()
+    api_key_lookup.remembered.clear()
 
 
 def test_a_revoked_key_is_refused_once_its_cached_answer_expires(project, clock):
@@ -52,9 +58,10 @@ def test_last_used_at_is_still_written_once_a_minute(project, clock):
     api_key, raw_key = api_key_create(project=project, scopes=["ingest"])
     api_key_authenticate(raw_key)
     stale = timezone.now() - timezone.timedelta(minutes=2)
-    key, (expires, row) = next(iter(api_key_lookup._remembered.items()))
+    key = api_key_lookup.api_key_hash(raw_key)
+    expires, row = api_key_lookup.remembered.get(key)
     position = [f.attname for f in ApiKey._meta.concrete_fields].index("last_used_at")
-    api_key_lookup._remembered[key] = (expires, (*row[:position], stale, *row[position + 1 :]))
+    api_key_lookup.remembered.set(key, (expires, (*row[:position], stale, *row[position + 1 :])), timeout=5)
     resolved = api_key_authenticate(raw_key)
     assert resolved.last_used_at > stale
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at == resolved.last_used_at
@@ -65,4 +72,5 @@ def test_unknown_and_revoked_keys_are_not_remembered(project, clock):
     assert api_key_authenticate(raw_key + "x") is None
     api_keys_revoke(api_key_ids=[api_key.pk])
     assert api_key_authenticate(raw_key) is None
-    assert api_key_lookup._remembered == {}
+    assert api_key_lookup.remembered.get(api_key_lookup.api_key_hash(raw_key)) is None
+    assert api_key_lookup.remembered.get(api_key_lookup.api_key_hash(raw_key + "x")) is None

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from core.chat import user_text
 from core.embedder import embed_texts, embedder_name, get_model
 from feedback.models import Embedding
 from feedback.services.embeddings import (
@@ -10,7 +11,6 @@ from feedback.services.embeddings import (
     embeddings_compute,
     embeddings_sweep,
     render_template,
-    user_text,
 )
 from tests.factories import FailureFactory, FeedbackFactory, InteractionFactory
 

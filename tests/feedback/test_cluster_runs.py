@@ -5,10 +5,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.chat import user_text
 from core.embedder import get_model
 from feedback.models import Cluster, ClusteringRun, Interaction
 from feedback.services.clustering import clustering_run_execute, clustering_run_start
-from feedback.services.embeddings import embeddings_compute, user_text
+from feedback.services.embeddings import embeddings_compute
 from tests.factories import FailureFactory, FeedbackFactory
 from tests.feedback.cluster_fixtures import TOPICS, make_failures
 

@@ -76,6 +76,17 @@ def test_the_admin_index_links_to_the_dashboard_and_it_needs_staff(project, staf
     assert client.get("/admin/dashboard/").status_code == 302
 
 
+def test_the_dashboard_opens_on_the_busiest_project_then_on_the_last_chosen(project, staff_client):
+    from feedback.services.projects import project_get_or_create
+
+    empty = project_get_or_create(slug="a-new-empty-project")  # first by slug, and the newest
+    InteractionFactory.create_batch(2, project=project)
+    assert staff_client.get("/admin/dashboard/").context["project"] == project
+    assert staff_client.get("/admin/dashboard/?project=a-new-empty-project").context["project"] == empty
+    assert staff_client.get("/admin/dashboard/").context["project"] == empty  # remembered in the session
+    assert staff_client.get("/admin/dashboard/?project=nope").context["project"] == empty
+
+
 def test_the_dashboard_copes_without_any_project(staff_client):
     response = staff_client.get("/admin/dashboard/")
     assert response.status_code == 200
@@ -90,7 +101,10 @@ def test_the_dashboard_draws_its_charts_in_chromium(transactional_db, browser, a
     seed(project)
     get_user_model().objects.create_superuser("root", "", "pw-12345")
     admin_login("root", "pw-12345")
-    browser.find_element(By.LINK_TEXT, "Dashboard").click()
+    link = browser.find_element(By.LINK_TEXT, "Dashboard")
+    assert link.size["width"] > 2 * link.size["height"]  # one line, not one letter a line
+    assert screenshot("admin-index-dashboard-link").exists()
+    link.click()
     assert browser.current_url.endswith("/admin/dashboard/")
     canvases = browser.find_elements(By.CSS_SELECTOR, "canvas[data-chart]")
     assert len(canvases) == 4
