@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("feedback.urls")),
     path("api/v1/", include("examples_lib.urls")),
+    path("api/v1/", include("evaluation.urls")),
     path("api/v1/", include("monitoring.urls")),
     path("", include("feedback.apis.connect_urls")),  # OTLP and Langfuse paths, as those SDKs spell them
 ]

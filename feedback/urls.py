@@ -1,6 +1,6 @@
 """API routes of the feedback app; each concern keeps its own route list beside its views."""
 
-from feedback.apis import capture, clusters, feedback_tokens, interactions, reviews
+from feedback.apis import agreement, capture, clusters, feedback_tokens, interactions, reviews
 
 urlpatterns = [
     *capture.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *interactions.urlpatterns,
     *reviews.urlpatterns,
     *clusters.urlpatterns,
+    *agreement.urlpatterns,
 ]

@@ -54,6 +54,7 @@ class AlertRule(models.Model):
         MEAN_SCORE = "mean_score", "Mean score (mean of NUMERIC feedback values)"
         CLUSTER_GROWTH = "cluster_growth", "Cluster growth (most members gained by a cluster since the previous run)"
         BACKLOG_AGE = "backlog_age", "Backlog age (hours the oldest unreviewed failure has waited)"
+        AGREEMENT = "agreement", "SME agreement (Krippendorff's alpha of verdicts given in the window, -1 to 1)"
 
     class Comparison(models.TextChoices):
         GT = "gt", ">"
@@ -70,7 +71,9 @@ class AlertRule(models.Model):
     model = models.CharField(max_length=200, blank=True, help_text="Only interactions of this model (blank: all).")
     prompt_version = models.CharField(max_length=200, blank=True, help_text="Only this prompt version (blank: all).")
     window_minutes = models.PositiveIntegerField(
-        default=60, help_text="negative_rate and mean_score: feedback received in the last N minutes."
+        default=60,
+        help_text="negative_rate and mean_score: feedback received in the last N minutes; agreement: verdicts given "
+        "in the last N minutes (e.g. 10080, a week).",
     )
     comparison = models.CharField(max_length=3, choices=Comparison.choices, default=Comparison.GT)
     threshold = models.FloatField()

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "core",
     "feedback",
     "examples_lib",
+    "evaluation",
     "monitoring",
     "demo",
 ]

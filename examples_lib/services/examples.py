@@ -77,8 +77,10 @@ def examples_promote(
         ref = {"interaction_id": candidate["external_id"]}
         review = candidate["review"]
         if review is None:
-            reason = "Not reviewed by an SME yet; review it before promoting."
-            result.refused.append({**ref, "code": "unreviewed", "reason": reason})
+            # Unreviewed, or an overlap item still collecting verdicts ("pending") or with SMEs who disagree and no
+            # adjudication yet ("disputed"): feedback.selectors.adjudication.settlement says which and why.
+            reason = candidate.get("refusal") or "Not reviewed by an SME yet; review it before promoting."
+            result.refused.append({**ref, "code": candidate.get("settlement", "unreviewed"), "reason": reason})
         elif review["verdict"] == "invalid":
             reason = "The SME marked it invalid (it cannot be used)."
             result.refused.append({**ref, "code": "invalid", "reason": reason})

@@ -23,6 +23,7 @@ from core.chat import chat_messages
 from core.errors import ApplicationError
 from feedback.admin.scoping import admin_scope
 from feedback.models import ErrorCategory, Interaction, Review
+from feedback.selectors.overlap import open_overlap_ids, overlap_state, verdicts, visible_reviews
 from feedback.selectors.reviews import review_page
 from feedback.services import claims
 from feedback.services.reviews import correction_parse, review_create
@@ -159,6 +160,14 @@ def _save(self, request, interaction: Interaction):
     )
 
 
+def _waits_for_others(interaction_id: int, user) -> bool:
+    """An overlap item the user already judged, still waiting for other SMEs: opening it must not claim it again
+    (the claim would keep the next SME from it)."""
+    if interaction_id not in open_overlap_ids(interaction_ids=[interaction_id]):
+        return False
+    return Review.objects.filter(verdicts(), interaction_id=interaction_id, reviewer=user).exists()
+
+
 def review_view(self, request, object_id):
     interaction_id = _item_id(self, request, object_id)
     if not self.has_view_permission(request):
@@ -176,7 +185,7 @@ def review_view(self, request, object_id):
             if "_next" in request.POST:
                 return _go_next(self, request, after=interaction_id)
             return HttpResponseRedirect(review_url(self, interaction_id, request))
-    elif can_review:
+    elif can_review and not _waits_for_others(interaction_id, request.user):
         # Opening an item claims it when it is free, so that two SMEs do not work on it at once.
         try:
             claims.claim(interaction_id=interaction_id, user=request.user)
@@ -185,13 +194,21 @@ def review_view(self, request, object_id):
 
     data = review_page(interaction_id=interaction_id)
     interaction = data["interaction"]
+    overlap = overlap_state(interaction=interaction, reviews=data["reviews"])
+    all_reviews = data["reviews"]
+    # An SME never sees another's verdict on an overlap item before enough verdicts are in (blind overlap).
+    data["reviews"] = visible_reviews(reviews=all_reviews, state=overlap, user=request.user)
     now = timezone.now()
     held_by_other = (
         interaction.claimed_by_id not in (None, request.user.pk)
         and interaction.claim_expires_at
         and interaction.claim_expires_at > now
     )
-    mine = [r for r in data["reviews"] if r.reviewer_id == request.user.pk and r.superseded_at is None]
+    mine = [
+        r
+        for r in data["reviews"]
+        if r.reviewer_id == request.user.pk and r.superseded_at is None and not r.is_adjudication
+    ]
     feedback_correction = next((f.correction for f in data["feedback"] if f.correction is not None), None)
     original = as_text(interaction.output)
     if request.method == "POST" and error:
@@ -220,6 +237,8 @@ def review_view(self, request, object_id):
         "claim_minutes_left": max(0, int((interaction.claim_expires_at - now).total_seconds() // 60))
         if interaction.claim_expires_at and interaction.claimed_by_id == request.user.pk
         else None,
+        "overlap": overlap,
+        "hidden_verdicts": len(all_reviews) - len(data["reviews"]),
         "changelist_filters": _filters(request),
         "changelist_url": _changelist_url(request),
     }

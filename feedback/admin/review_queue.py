@@ -30,6 +30,7 @@ from feedback.admin.review_filters import (
 )
 from feedback.admin.scoping import ProjectScopedAdmin
 from feedback.models import ErrorCategory, ReviewItem
+from feedback.selectors.overlap import open_overlap_ids
 from feedback.selectors.reviews import QUEUE_ORDERING, latest_verdicts, review_queue, row_estimate, search_queue
 from feedback.services.reviews import reviews_mark_invalid, reviews_set_category
 
@@ -40,9 +41,13 @@ class ReviewQueueChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         self.result_list = list(self.result_list)
-        verdicts = latest_verdicts(interaction_ids=[item.pk for item in self.result_list])
+        ids = [item.pk for item in self.result_list]
+        verdicts = latest_verdicts(interaction_ids=ids)
+        blind = open_overlap_ids(interaction_ids=ids)  # verdicts of open overlap items stay hidden
         for item in self.result_list:
             item.latest_verdict, item.latest_category = verdicts.get(item.pk, (None, None))
+            if item.pk in blind and item.latest_verdict:
+                item.latest_verdict, item.latest_category = "hidden (overlap)", None
 
 
 class QueuePaginator(Paginator):

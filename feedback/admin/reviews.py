@@ -2,14 +2,29 @@
 an audit trail must stay true."""
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import ReadOnlyAdmin
 from feedback.admin.scoping import ProjectScopedAdmin
-from feedback.models import ClaimEvent, ErrorCategory, Review
+from feedback.models import ClaimEvent, ErrorCategory, Interaction, Review
+from feedback.selectors.overlap import open_overlap_condition
 from feedback.services.reviews import review_supersede
 
 HistoricalReview = Review.history.model
+
+
+def _blind_for_reviewers(request, queryset, *, user_field: str = "reviewer"):
+    """An SME (who may review but not change verdicts) does not see other SMEs' verdicts on open overlap items here
+    either, as on the review page (feedback.selectors.overlap)."""
+    user = request.user
+    if user.is_superuser or user.has_perm("feedback.change_review") or not user.has_perm("feedback.add_review"):
+        return queryset
+    still_open = open_overlap_condition()
+    if still_open is None:
+        return queryset
+    blind_items = Interaction.objects.filter(still_open).values("pk")
+    return queryset.exclude(Q(interaction_id__in=blind_items) & ~Q(**{user_field: user}))
 
 
 @admin.register(ErrorCategory)
@@ -50,6 +65,9 @@ class ReviewAdmin(ProjectScopedAdmin, SimpleHistoryAdmin, ReadOnlyAdmin):
     actions = [withdraw]
     history_list_display = ["verdict", "error_category", "superseded_at"]
 
+    def get_queryset(self, request):
+        return _blind_for_reviewers(request, super().get_queryset(request))
+
     def has_withdraw_permission(self, request) -> bool:
         return request.user.has_perm("feedback.change_review")
 
@@ -61,6 +79,9 @@ class ReviewAdmin(ProjectScopedAdmin, SimpleHistoryAdmin, ReadOnlyAdmin):
 @admin.register(HistoricalReview)
 class ReviewHistoryAdmin(ProjectScopedAdmin, ReadOnlyAdmin):
     """The audit log of verdicts: every creation and change, with who and when."""
+
+    def get_queryset(self, request):
+        return _blind_for_reviewers(request, super().get_queryset(request), user_field="history_user")
 
     list_display = (
         "history_date",

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from feedback.models import ApiKey, Review
 from feedback.selectors.interactions import interaction_of_project
-from feedback.selectors.reviews import reviews_of
+from feedback.selectors.reviews import reviews_visible_of
 from feedback.services.reviews import review_import
 
 
@@ -46,8 +46,13 @@ class InteractionReviewsApi(APIView):
 
     def get(self, request, external_id: str):
         interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)
-        reviews = reviews_of(interaction=interaction)[:100]
-        return Response({"results": ReviewOutputSerializer(reviews, many=True).data, "next": None})
+        reviews, hidden = reviews_visible_of(
+            interaction=interaction, reviewer_name=request.query_params.get("reviewer", "")[:200]
+        )
+        body = {"results": ReviewOutputSerializer(reviews, many=True).data, "next": None}
+        if hidden:
+            body["hidden"] = hidden  # an open overlap item: other reviewers' verdicts stay blind
+        return Response(body)
 
     def post(self, request, external_id: str):
         interaction = interaction_of_project(project_id=request.auth.project_id, external_id=external_id)

@@ -1,3 +1,4 @@
+from feedback.models.agreement import AdjudicationItem, AgreementReport, ReviewPolicy
 from feedback.models.clusters import Cluster, ClusteringRun, Embedding
 from feedback.models.connect import FeedbackToken, PendingScore
 from feedback.models.interactions import Feedback, Interaction
@@ -5,6 +6,8 @@ from feedback.models.projects import ApiKey, Project, ProjectMembership, ScoreTh
 from feedback.models.reviews import ClaimEvent, ErrorCategory, Review, ReviewItem
 
 __all__ = [
+    "AdjudicationItem",
+    "AgreementReport",
     "ApiKey",
     "ClaimEvent",
     "Cluster",
@@ -19,5 +22,6 @@ __all__ = [
     "ProjectMembership",
     "Review",
     "ReviewItem",
+    "ReviewPolicy",
     "ScoreThreshold",
 ]

@@ -39,10 +39,19 @@ class Review(models.Model):
     superseded_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the same reviewer reviewed the interaction again."
     )
+    is_adjudication = models.BooleanField(
+        default=False, help_text="An adjudicator's verdict settling a disagreement of SMEs; promotion uses it."
+    )
     history = HistoricalRecords()
 
     class Meta:
-        indexes = [models.Index(fields=["interaction", "-created_at"], name="review_by_interaction")]
+        indexes = [
+            models.Index(fields=["interaction", "-created_at"], name="review_by_interaction"),
+            models.Index(
+                fields=["project", "interaction"], condition=models.Q(superseded_at__isnull=True), name="review_active"
+            ),
+        ]
+        permissions = [("adjudicate_review", "Can adjudicate disagreeing verdicts")]
 
     def __str__(self) -> str:
         return f"{self.verdict} on {self.interaction_id}"

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from core.errors import ApplicationError
 from feedback.models import Feedback, Interaction, Review
+from feedback.selectors.overlap import overlap_state, visible_reviews
 
 DETAIL_FEEDBACK_LIMIT = 100
 
@@ -60,7 +61,7 @@ def interaction_of_project(*, project_id: int, external_id: str) -> Interaction:
 
 
 def interaction_get(*, project_id: int, external_id: str) -> Interaction:
-    """One interaction of the project with its latest feedback and its reviews loaded (3 queries), else a 404."""
+    """One interaction of the project with its latest feedback and its visible reviews (4 queries), else a 404."""
     interaction = interaction_of_project(project_id=project_id, external_id=external_id)
     latest_feedback = Feedback.objects.order_by("-created_at", "-id")[:DETAIL_FEEDBACK_LIMIT]
     reviews = Review.objects.select_related("error_category", "reviewer").order_by("created_at", "id")
@@ -69,4 +70,7 @@ def interaction_get(*, project_id: int, external_id: str) -> Interaction:
         Prefetch("feedback", queryset=latest_feedback, to_attr="latest_feedback"),
         Prefetch("reviews", queryset=reviews, to_attr="ordered_reviews"),
     )
+    # Blind overlap: no verdict of an overlap item is shown while SMEs are still giving theirs.
+    state = overlap_state(interaction=interaction, reviews=interaction.ordered_reviews)
+    interaction.ordered_reviews = visible_reviews(reviews=interaction.ordered_reviews, state=state)
     return interaction

@@ -69,7 +69,7 @@ def filter_feedback_kind(qs: QuerySet, kind: str) -> QuerySet:
     if kind == "correction":
         feedback = feedback.filter(correction__isnull=False)
     else:
-        name, _, data_type = kind.partition(":")
+        name, _, data_type = kind.rpartition(":")  # names may hold ":" (regression:exact); types never do
         feedback = feedback.filter(name=name, data_type=data_type)
     return qs.filter(Exists(feedback))
 
@@ -132,3 +132,13 @@ def review_page(*, interaction_id: int) -> dict:
 
 def reviews_of(*, interaction: Interaction) -> QuerySet:
     return interaction.reviews.select_related("error_category", "reviewer").order_by("-created_at", "-id")
+
+
+def reviews_visible_of(*, interaction: Interaction, reviewer_name: str = "", limit: int = 100) -> tuple[list, int]:
+    """(reviews an API client may see, how many are hidden): on an open overlap item only `reviewer_name`'s."""
+    from feedback.selectors.overlap import overlap_state, visible_reviews
+
+    reviews = list(reviews_of(interaction=interaction)[:limit])
+    state = overlap_state(interaction=interaction, reviews=reviews)
+    shown = visible_reviews(reviews=reviews, state=state, reviewer_name=reviewer_name)
+    return shown, len(reviews) - len(shown)

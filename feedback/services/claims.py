@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from feedback.models import ClaimEvent, Interaction
+from feedback.models import ClaimEvent, Interaction, Review
+from feedback.selectors.overlap import open_overlap_condition, verdicts
 from feedback.selectors.reviews import QUEUE_ORDERING
 
 ReviewStatus = Interaction.ReviewStatus
@@ -108,10 +109,19 @@ def claim_next(
 ) -> Interaction | None:
     """Claim the next free unreviewed item in queue order (the user's own live claim first); None when done.
 
+    Overlap items (feedback.selectors.overlap) count as unreviewed until enough distinct SMEs judged them.
+
     `queryset` narrows the candidates (the queue's current filters).
     """
     now = timezone.now()
     candidates = Interaction.objects.exclude(review_status=ReviewStatus.REVIEWED)
+    still_open = open_overlap_condition()
+    if still_open is not None:
+        # Overlap items stay in the queue until enough distinct SMEs judged them, never twice for the same SME.
+        mine = Review.objects.filter(verdicts(), interaction=OuterRef("pk"), reviewer=user)
+        candidates = Interaction.objects.filter(~Q(review_status=ReviewStatus.REVIEWED) | still_open).exclude(
+            Exists(mine)
+        )
     if failures_only:
         candidates = candidates.filter(is_failure=True)
     if queryset is not None:

@@ -131,7 +131,9 @@ def review_create(
         same_reviewer = Q(reviewer=reviewer)
     else:
         same_reviewer = Q(reviewer__isnull=True, reviewer_name=reviewer_name)
-    earlier = list(Review.objects.filter(same_reviewer, interaction=interaction, superseded_at__isnull=True))
+    earlier = list(
+        Review.objects.filter(same_reviewer, interaction=interaction, superseded_at__isnull=True, is_adjudication=False)
+    )
     if reviewer is None and not reviewer_name:
         earlier = []  # anonymous API verdicts are independent opinions
     _supersede(earlier, now=now, user=reviewer)
@@ -166,7 +168,11 @@ def reviews_mark_invalid(*, interaction_ids: list[int], user, notes: str = "") -
     )
     ids = [pk for pk, _ in rows]
     _supersede(
-        list(Review.objects.filter(interaction_id__in=ids, reviewer=user, superseded_at__isnull=True)),
+        list(
+            Review.objects.filter(
+                interaction_id__in=ids, reviewer=user, superseded_at__isnull=True, is_adjudication=False
+            )
+        ),
         now=now,
         user=user,
     )

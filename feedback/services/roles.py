@@ -1,4 +1,4 @@
-"""The roles of the review workflow ("SME", "ML engineer") as auth groups, on the live models.
+"""The roles of the review workflow ("SME", "ML engineer", "Adjudicator") as auth groups, on the live models.
 
 The roles migration (feedback 0004) created them with its own frozen copy of this definition; roles_ensure
 re-applies it after every migrate (new models) and flush (transactional tests), and for the demo. It only ever adds.
@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 
 SME = "SME"
 ML_ENGINEER = "ML engineer"
+ADJUDICATOR = "Adjudicator"
 SME_PERMISSIONS = {
     "reviewitem": ["view"],
     "interaction": ["view"],
@@ -22,14 +23,24 @@ SME_PERMISSIONS = {
     "cluster": ["view"],
 }
 ML_ENGINEER_EXTRA = {"errorcategory": ["add", "change"]}
+# An adjudicator is an SME who may also settle disagreeing verdicts (feedback.services.adjudication).
+ADJUDICATOR_PERMISSIONS = {
+    **SME_PERMISSIONS,
+    "review": ["view", "add", "adjudicate"],
+    "reviewpolicy": ["view"],
+    "adjudicationitem": ["view"],
+    "agreementreport": ["view"],
+}
 
 
 def _permission(model, action: str) -> Permission:
     opts = model._meta
+    custom = dict(opts.permissions)  # e.g. adjudicate_review, declared in Review.Meta.permissions
+    codename = f"{action}_{opts.model_name}"
     permission, _ = Permission.objects.get_or_create(
         content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        codename=f"{action}_{opts.model_name}",
-        defaults={"name": f"Can {action} {opts.verbose_name_raw}"[:255]},
+        codename=codename,
+        defaults={"name": custom.get(codename, f"Can {action} {opts.verbose_name_raw}")[:255]},
     )
     return permission
 
@@ -51,7 +62,16 @@ def roles_ensure() -> dict[str, Group]:
         *[_permission(model, "view") for model in models.values()],
         *[_permission(models[name], action) for name, actions in ML_ENGINEER_EXTRA.items() for action in actions],
     )
-    return {SME: sme, ML_ENGINEER: engineer}
+    adjudicator, _ = Group.objects.get_or_create(name=ADJUDICATOR)
+    adjudicator.permissions.add(
+        *[
+            _permission(models[name], action)
+            for name, actions in ADJUDICATOR_PERMISSIONS.items()
+            if name in models
+            for action in actions
+        ]
+    )
+    return {SME: sme, ML_ENGINEER: engineer, ADJUDICATOR: adjudicator}
 
 
 def roles_post_migrate(sender, **kwargs) -> None:

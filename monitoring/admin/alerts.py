@@ -51,6 +51,8 @@ class AlertRuleForm(forms.ModelForm):
             self.add_error("score_name", "Only a mean_score rule averages one score name.")
         if data.get("metric") == AlertRule.Metric.NEGATIVE_RATE and not 0 <= (data.get("threshold") or 0) <= 1:
             self.add_error("threshold", "A negative rate is between 0 and 1 (0.25 is 25%).")
+        if data.get("metric") == AlertRule.Metric.AGREEMENT and not -1 <= (data.get("threshold") or 0) <= 1:
+            self.add_error("threshold", "Krippendorff's alpha is between -1 and 1 (0.667 is a common floor).")
         return data
 
 

@@ -16,6 +16,7 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from feedback.models import Cluster, Feedback, Interaction
+from feedback.selectors.agreement import agreement_alpha
 from monitoring.models import Alert, AlertRule, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,11 @@ def _measure(rule: AlertRule, now: datetime) -> Measurement:
             return Measurement(None, 0)
         hours = (now - result["oldest"]).total_seconds() / 3600
         return Measurement(hours, result["count"], {"unreviewed_failures": result["count"]})
+    if metric == AlertRule.Metric.AGREEMENT:
+        alpha, items = agreement_alpha(
+            project=rule.project, since=now - timedelta(minutes=rule.window_minutes), until=now
+        )
+        return Measurement(alpha, items, {"items_with_two_verdicts": items})
     raise ValueError(f"Unknown metric {metric!r}")
 
 

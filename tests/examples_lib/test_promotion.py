@@ -164,7 +164,7 @@ def test_near_duplicate_detection_is_skipped_without_an_embedder(dataset, settin
 
 def test_promotion_selector_reads_in_constant_queries(project, reviewed, django_assert_num_queries):
     ids = [reviewed("corrected", correction=f"c{i}").external_id for i in range(8)]
-    with django_assert_num_queries(3):  # interactions+cluster, reviews (+reviewer, category), feedback
+    with django_assert_num_queries(4):  # interactions+cluster, reviews (+reviewer, category), feedback, overlap policy
         candidates = promotion_candidates(project=project, external_ids=ids)
     assert [c["external_id"] for c in candidates] == ids
     assert all(c["review"]["verdict"] == "corrected" and c["feedback_ids"] for c in candidates)

@@ -10,14 +10,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from demo import capture, connect, golden, reviews
+from demo import agreement, capture, connect, evaluation, golden, reviews
 from feedback.models import Interaction, Project
 from feedback.services.clustering import clustering_run_start
 
 # The parts after capture, in order: reviews need failures, the golden set needs reviews.
 # FEATURE LOADERS: a feature with demo data adds its module here (demo/<feature>.py with
 # `load(*, project, stdout) -> None`), after the parts whose data it builds on.
-PARTS = (reviews, golden, connect)
+PARTS = (reviews, golden, evaluation, agreement, connect)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,5 @@
+import sys
+
+from goldloop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+from evaluation.admin import runs  # noqa: F401

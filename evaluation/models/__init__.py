@@ -1,0 +1,3 @@
+from evaluation.models.runs import BaselineTag, Run, RunOutput, RunScore
+
+__all__ = ["BaselineTag", "Run", "RunOutput", "RunScore"]

@@ -1,0 +1,3 @@
+"""Celery tasks of the evaluation app: thin, idempotent, ids in."""
+
+from evaluation.tasks.scoring import finish_run, score_run_chunk  # noqa: F401
