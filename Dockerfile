@@ -12,6 +12,7 @@ RUN pip install $TORCH_PIP_ARGS -r requirements/torch.txt && pip install -r requ
 
 COPY . .
 RUN DJANGO_SECRET_KEY=build DATABASE_URL=postgresql://build@localhost/build python manage.py collectstatic --no-input \
+    && DJANGO_SECRET_KEY=build DATABASE_URL=postgresql://build@localhost/build python manage.py build_embedder \
     && useradd --create-home goldloop && chown -R goldloop /app
 USER goldloop
 EXPOSE 8000

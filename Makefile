@@ -17,7 +17,13 @@ $(VENV)/.installed: requirements/torch.txt requirements/base.txt requirements/de
 	$(PIP) install --quiet -r requirements/dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# The embedder's ONNX graphs, exported from the packaged weights (idempotent; var/models/ is git-ignored).
+$(VENV)/.embedder: $(VENV)/.installed core/embedder.py
+	$(PY) manage.py build_embedder
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/.embedder
+
 
 # run_stack --setup migrates, creates the demo login and loads the demo itself (SETUP_COMMANDS), after taking the
 # checkout's lock: a second `make run` refuses before touching anything, and the database is stopped on Ctrl-C

@@ -19,7 +19,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from feedback.clustering.resolution import RESOLUTIONS, SILHOUETTE_SAMPLE, choose, silhouette
+from feedback.clustering.resolution import (
+    EXTEND_STEPS,
+    MAX_EXTENSIONS,
+    RESOLUTIONS,
+    SILHOUETTE_SAMPLE,
+    choose,
+    silhouette,
+)
 
 EXACT_KNN_MAX_N = 20_000  # above this an exact n x n matmul costs >10 s on 2 cores; use IVF search
 LEIDEN_RESTARTS = 8  # at the chosen resolution, the best of 8 by modularity: Leiden varies by seed (ARI +-0.005)
@@ -180,15 +187,42 @@ def partition(g: ig.Graph, adj: sp.csr_matrix, resolution: float, seed: int, res
 
 def sweep_resolutions(
     x: np.ndarray, g: ig.Graph, adj: sp.csr_matrix, seed: int, report: Callable[[float], None]
-) -> tuple[int, list[tuple[float, int, float]]]:
-    """Partition at each of RESOLUTIONS, score each by silhouette: (chosen index, [(res, clusters, score)])."""
+) -> tuple[float, list[tuple[float, int, float]]]:
+    """Partition at each of RESOLUTIONS, score each by silhouette, extend the sweep past an end where the best
+    score sits: (resolution chosen, [(res, clusters, score)] by resolution)."""
     sample = np.random.default_rng(seed).choice(len(x), min(len(x), SILHOUETTE_SAMPLE), replace=False)
-    sweep = []
-    for i, res in enumerate(RESOLUTIONS):
-        lab = partition(g, adj, res, seed)
-        sweep.append((res, int(lab.max()) + 1, silhouette(x, lab, sample)))
-        report((i + 1) / len(RESOLUTIONS))
-    return choose([s for _r, _c, s in sweep], [c for _r, c, _s in sweep]), sweep
+    scored: dict[float, tuple[int, float]] = {}
+
+    def score(resolutions) -> None:
+        for res in resolutions:
+            lab = partition(g, adj, res, seed)
+            scored[res] = (int(lab.max()) + 1, silhouette(x, lab, sample))
+            report(min(len(scored) / len(RESOLUTIONS), 1.0))
+
+    score(RESOLUTIONS)
+    for _ in range(MAX_EXTENSIONS):
+        resolutions = sorted(scored)
+        chosen, edge = choose(resolutions, [scored[r][1] for r in resolutions], [scored[r][0] for r in resolutions])
+        if edge is None:
+            break
+        step = np.sqrt(2.0)
+        if edge == "finer":
+            score([resolutions[-1] * step**i for i in range(1, EXTEND_STEPS + 1)])
+        elif scored[resolutions[0]][0] > 1:  # coarser, unless the coarsest is one group already
+            score([resolutions[0] / step**i for i in range(1, EXTEND_STEPS + 1)])
+        else:
+            break
+    resolutions = sorted(scored)
+    chosen, _ = choose(resolutions, [scored[r][1] for r in resolutions], [scored[r][0] for r in resolutions])
+    return chosen, [(r, *scored[r]) for r in resolutions]
+
+
+def canonical_order(x: np.ndarray) -> np.ndarray:
+    """A permutation of the rows that depends on their values only: by two fixed random projections (smooth, so a
+    vector that moved by rounding or quantisation keeps its rank among distinct neighbours), ties by the bytes."""
+    directions = np.random.default_rng(1234).standard_normal((x.shape[1], 2)).astype(np.float32)
+    p = np.round(x @ directions, 4)
+    return np.lexsort((p[:, 1], p[:, 0]))
 
 
 def cluster_embeddings(
@@ -198,35 +232,41 @@ def cluster_embeddings(
     report = progress or (lambda _f: None)
     x = np.array(embeddings, dtype=np.float32, copy=True)  # never normalise the caller's array
     n = len(x)
-    params: dict = {"n": n, "seed": seed, "method": "knn-fuzzy-leiden-silhouette"}
+    params: dict = {"n": n, "seed": seed, "method": "knn-fuzzy-leiden-smoothed-silhouette"}
     if n < MIN_CLUSTER_SIZE:
         return ClusteringResult(np.full(n, -1), np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), params)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    # Cluster in an order fixed by the vectors themselves, not by arrival: Leiden and the samples follow the order of
+    # the nodes, so the same failures give the same partition however they came in and were batched.
+    order = canonical_order(x)
+    x = x[order]
     k = min(choose_k(n), n - 1)
     params.update(k=k, merge_link=MERGE_LINK, min_cluster_size=MIN_CLUSTER_SIZE, exact_knn=n <= EXACT_KNN_MAX_N)
     report(0.0)
     if n <= SWEEP_MAX_N:
         g, adj = fuzzy_graph(*knn(x, k, seed=seed))
         report(0.4)
-        best, sweep = sweep_resolutions(x, g, adj, seed, lambda f: report(0.4 + 0.5 * f))
+        chosen, sweep = sweep_resolutions(x, g, adj, seed, lambda f: report(0.4 + 0.5 * f))
         restarts = LEIDEN_RESTARTS
     else:
         # Choose the resolution on a random sample (its own kNN graph): modularity's resolution is
         # relative to the graph's total weight, so it carries over to the whole set drawn alike.
         xs = x[np.sort(np.random.default_rng(seed).choice(n, SWEEP_SAMPLE, replace=False))]
-        best, sweep = sweep_resolutions(xs, *fuzzy_graph(*knn(xs, k, seed=seed)), seed, lambda f: report(0.3 * f))
+        chosen, sweep = sweep_resolutions(xs, *fuzzy_graph(*knn(xs, k, seed=seed)), seed, lambda f: report(0.3 * f))
         g, adj = fuzzy_graph(*knn(x, k, seed=seed))
         report(0.8)
         restarts = 1  # one Leiden run on 100k points costs seconds
-    lab = partition(g, adj, sweep[best][0], seed, restarts)
+    lab = partition(g, adj, chosen, seed, restarts)
+    sample = np.random.default_rng(seed).choice(n, min(n, SILHOUETTE_SAMPLE), replace=False)
     params.update(
-        resolution=round(sweep[best][0], 3),
-        silhouette=round(sweep[best][2], 4),
+        resolution=round(chosen, 3),
+        silhouette=round(silhouette(x, lab, sample), 4),
         sweep=[[round(r, 3), c, round(s, 4)] for r, c, s in sweep],
     )
     kc = int(lab.max()) + 1
     cent = np.zeros((kc, x.shape[1]), np.float32)
     np.add.at(cent, lab[lab >= 0], x[lab >= 0])
+    lab = lab[np.argsort(order)]  # back to the caller's order
     cent /= np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
     params.update(clusters=kc, unclustered=int((lab < 0).sum()))
     report(1.0)

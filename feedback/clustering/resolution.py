@@ -12,15 +12,23 @@ across seeds (flat), per-cluster mean silhouette, and silhouette minus a log(clu
 import numpy as np
 import scipy.sparse as sp
 
-# Modularity resolutions tried (factor sqrt 2): from a few broad groups to a few hundred narrow ones.
+# Modularity resolutions tried first (factor sqrt 2): from a few broad groups to a few hundred narrow ones. The sweep
+# extends past either end (EXTEND_STEPS at a time, up to MAX_EXTENSIONS times) while the best score sits at that end.
 RESOLUTIONS = tuple(float(2 ** (e / 2)) for e in range(-8, 9))
+EXTEND_STEPS = 2
+MAX_EXTENSIONS = 4  # so at most 2^-8 .. 2^8: one broad group to about a thousand narrow ones
 SILHOUETTE_SAMPLE = 4000  # points scored per candidate partition; the score's cost stays flat beyond
-# A tie goes to the coarser grain: a partition with at least a quarter fewer clusters than the best-scoring
-# one replaces it if its silhouette is within 0.02. Past the groups' own grain, silhouette still creeps up
-# (~0.01 per step) on near-paraphrase sub-groups; seed-to-seed noise of the score is only ~0.001. Merging
-# just a few clusters must win outright: a small distinct group merged away costs little mean silhouette.
-SILHOUETTE_TOLERANCE = 0.02
-COARSER_GRAIN = 0.75
+# The grain is a smooth function of the sweep's scores, never a knife edge between two candidates:
+# - each candidate's silhouette is averaged with its two neighbours' (a single partition's luck counts a third);
+# - past the groups' own grain silhouette still creeps up (~0.01 per sqrt-2 step, on near-paraphrase sub-groups), so
+#   the score loses GRAIN_PENALTY per doubling of the number of clusters;
+# - the resolution kept is the softmax-weighted (temperature SOFT_TEMPERATURE) geometric mean of the candidates, so
+#   a change of 0.001 in one score moves it by a few percent, where the former tie rule (the coarsest candidate
+#   within 0.02 of the best) could swing it from 105 clusters to 64. Scored on 13 labelled conditions (Banking77
+#   test, train, 10 subsets of 5-40 intents, chatterbot-corpus; docs/clustering.md): mean ARI +0.03 against the
+#   tie rule, Banking77 test +0.05, train -0.02, chatterbot +0.38, one 20-intent draw -0.04, the others within 0.03.
+GRAIN_PENALTY = 0.01
+SOFT_TEMPERATURE = 0.02
 
 
 def silhouette(x: np.ndarray, labels: np.ndarray, sample: np.ndarray) -> float:
@@ -48,9 +56,24 @@ def silhouette(x: np.ndarray, labels: np.ndarray, sample: np.ndarray) -> float:
     return float(s.mean())
 
 
-def choose(scores: list[float], clusters: list[int]) -> int:
-    """Index of the partition to keep: the best silhouette, or the coarsest clearly coarser one that ties it."""
-    scores, clusters = np.asarray(scores), np.asarray(clusters)
-    best = int(np.argmax(scores))
-    tie = (scores >= scores[best] - SILHOUETTE_TOLERANCE) & (clusters <= COARSER_GRAIN * clusters[best])
-    return int(np.flatnonzero(tie)[0]) if tie.any() else best
+def smoothed_scores(resolutions: list[float], scores: list[float], clusters: list[int]) -> np.ndarray:
+    """Each candidate's silhouette averaged with its neighbours', minus GRAIN_PENALTY per doubling of clusters."""
+    order = np.argsort(resolutions)
+    s = np.asarray(scores, dtype=np.float64)[order]
+    smooth = np.array([s[max(0, i - 1) : i + 2].mean() for i in range(len(s))])
+    out = np.empty_like(smooth)
+    out[order] = smooth
+    return out - GRAIN_PENALTY * np.log2(np.maximum(np.asarray(clusters, dtype=np.float64), 1))
+
+
+def choose(resolutions: list[float], scores: list[float], clusters: list[int]) -> tuple[float, str | None]:
+    """(resolution to keep, "coarser"/"finer" when the best candidate is at that end of the sweep, else None).
+
+    Candidates that give the same partition score alike, so a plateau of them pulls the choice to its middle."""
+    r = np.log2(np.asarray(resolutions, dtype=np.float64))
+    p = smoothed_scores(resolutions, scores, clusters)
+    weights = np.exp((p - p.max()) / SOFT_TEMPERATURE)
+    chosen = float(2 ** ((weights * r).sum() / weights.sum()))
+    peak = int(np.argmax(p))
+    edge = "coarser" if r[peak] == r.min() else "finer" if r[peak] == r.max() else None
+    return chosen, edge

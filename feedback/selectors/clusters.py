@@ -118,20 +118,33 @@ def failure_ids_unembedded(*, project: Project | None = None, embedder: str | No
     return list(failures.order_by("id").values_list("id", flat=True)[:limit])
 
 
-def failure_vectors(*, project: Project, embedder: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(interaction ids, unit vectors, embedded texts) of every embedded failure of the project, by id."""
+def failure_vectors(
+    *, project: Project, embedder: str, limit: int | None = None, since=None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(interaction ids, unit vectors, embedded texts) of the project's embedded failures, by id: every one, or the
+    `limit` most recent (by occurred_at) among those that occurred at or after `since`."""
+    window, params = "", [project.pk, embedder]
+    if since is not None:
+        window += " AND i.occurred_at >= %s"
+        params.append(since)
+    order = "ORDER BY e.interaction_id"
+    if limit:
+        order = "ORDER BY i.occurred_at DESC, e.interaction_id DESC LIMIT %s"
+        params.append(int(limit))
     with vector_cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT e.interaction_id, e.vector, e.text
             FROM feedback_embedding e JOIN feedback_interaction i ON i.id = e.interaction_id
-            WHERE e.project_id = %s AND e.embedder = %s AND i.is_failure
-            ORDER BY e.interaction_id
+            WHERE e.project_id = %s AND e.embedder = %s AND i.is_failure{window}
+            {order}
             """,
-            [project.pk, embedder],
+            params,
             binary=True,
         )
         rows = cursor.fetchall()
+    if limit:
+        rows.sort(key=lambda row: row[0])
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), []
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))

@@ -180,14 +180,15 @@ def clusters_save(
 def _join_latecomers(*, run: ClusteringRun, snapshot: np.ndarray, embedder: str) -> None:
     """Failures embedded while the run worked were not in its snapshot: let them join the new clusters now."""
     with connection.cursor() as cursor:
-        # The unclustered are few (the run's noise plus latecomers): subtract the snapshot here rather than hand
-        # the planner a 100k-element array.
+        # Only failures embedded since the run started (a windowed run leaves older ones out on purpose); they are
+        # few: subtract the snapshot here rather than hand the planner a 100k-element array.
         cursor.execute(
             """
             SELECT e.interaction_id FROM feedback_embedding e JOIN feedback_interaction i ON i.id = e.interaction_id
             WHERE e.project_id = %s AND e.embedder = %s AND i.is_failure AND i.cluster_id IS NULL
+              AND e.created_at >= %s
             """,
-            [run.project_id, embedder],
+            [run.project_id, embedder, run.started_at or run.created_at],
         )
         unclustered = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
     latecomers = np.setdiff1d(unclustered, snapshot, assume_unique=True)

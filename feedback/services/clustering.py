@@ -214,18 +214,31 @@ def _execute(run: ClusteringRun, report: _Reporter) -> None:
 
     started = time.perf_counter()
     pending = failure_ids_unembedded(project=project, embedder=embedder, limit=10_000_000)
-    batch = settings.EMBEDDING_SWEEP_BATCH
+    # Large slices, each embedded in one call: the call orders its texts canonically (by length, then text) before
+    # batching, so a text's batch mates (which move a qint8 vector a little) do not depend on the arrival order.
+    batch = max(settings.EMBEDDING_SWEEP_BATCH, settings.CLUSTERING_EMBED_SLICE)
     embedded = 0
     report("embedding", 0.0, force=True)
     for start in range(0, len(pending), batch):
-        embedded += len(embeddings_compute(interaction_ids=pending[start : start + batch], join_clusters=False))
-        report("embedding", (start + batch) / len(pending))
+        embedded += len(
+            embeddings_compute(
+                interaction_ids=pending[start : start + batch],
+                join_clusters=False,
+                progress=lambda done, _total, start=start: report("embedding", (start + done) / len(pending)),
+            )
+        )
     timings["embedding"] = time.perf_counter() - started
     counts["embedded_now"] = embedded
 
     started = time.perf_counter()
     report("loading", 0.0, force=True)
-    ids, vectors, texts = failure_vectors(project=project, embedder=embedder)
+    days = settings.CLUSTERING_WINDOW_DAYS
+    ids, vectors, texts = failure_vectors(
+        project=project,
+        embedder=embedder,
+        limit=settings.CLUSTERING_MAX_FAILURES or None,
+        since=timezone.now() - timedelta(days=days) if days else None,
+    )
     timings["loading"] = time.perf_counter() - started
     counts["failures"] = len(ids)
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.chat import content_text, user_text
-from core.embedder import embed_texts, embedder_name
+from core.embedder import default_batch_size, embed_texts, embedder_name
 from feedback.models import Feedback, Interaction
 from feedback.rules import has_correction_sql
 from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
@@ -136,11 +136,12 @@ def _encoded_ahead(chunks: list[list[tuple[int, int, str]]]) -> Iterator[tuple[l
         upcoming.cancel()  # a caller that stopped early (an insert failed) leaves no encoding queued
 
 
-def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True) -> list[int]:
+def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True, progress=None) -> list[int]:
     """Embed those of these interactions that are failures without an embedding; returns the ids embedded.
 
     Safe to repeat: embedded failures are skipped before the model runs and again by ON CONFLICT. Newly embedded
     failures then join their nearest active cluster when they are close enough to it, chunk by chunk.
+    `progress(done, total)` is called after each chunk written.
     """
     embedder = embedder_name()
     rows = _failures_to_embed(list(interaction_ids), embedder)
@@ -148,16 +149,21 @@ def embeddings_compute(*, interaction_ids: list[int], join_clusters: bool = True
         return []
     # Longest first, as model.encode orders the texts of one call: cut into chunks of whole model batches, the
     # batches (and their padding) are those of a single call on all the texts.
-    rows.sort(key=lambda row: -len(row[2]))
-    size = max(settings.EMBEDDING_CHUNK_SIZE // settings.EMBEDDER_BATCH_SIZE, 1) * settings.EMBEDDER_BATCH_SIZE
+    rows.sort(key=lambda row: (-len(row[2]), row[2]))  # ties by text: the same batches whatever the arrival order
+    model_batch = default_batch_size()
+    size = max(settings.EMBEDDING_CHUNK_SIZE // model_batch, 1) * model_batch
     chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
     inserted: list[int] = []
     # The model runs outside any transaction of ours, and each chunk is written as soon as it is encoded.
+    done = 0
     for chunk, vectors in _encoded_ahead(chunks):
         written = _insert(chunk, vectors, embedder)
         if join_clusters and written:
             clusters_join(interaction_ids=written)
         inserted += written
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(rows))
     return sorted(inserted)
 
 

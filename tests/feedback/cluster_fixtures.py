@@ -76,3 +76,44 @@ def make_failures(project, *, prefix: str = "", topics=TOPICS, comment: str = ""
             FeedbackFactory(interaction=interaction, comment=comment)
             made.setdefault(topic, []).append(interaction)
     return made
+
+
+def real_queries(*, intents: int, per_intent: int) -> list[tuple[str, str]]:
+    """(text, label) of real labelled queries: Banking77's train split (../shared/data beside the checkout, CC BY 4.0)
+    when present, else chatterbot-corpus's English questions by topic file (in its wheel); `intents` labels in a fixed
+    choice, the first `per_intent` texts of each."""
+    import csv
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parents[2]
+    paths = [up / "shared" / "data" / "banking77" / "train.csv" for up in (checkout.parent, checkout.parent.parent)]
+    path = next((p for p in paths if p.exists()), None)
+    by_label: dict[str, list[str]] = {}
+    if path is not None:
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                by_label.setdefault(row["category"], []).append(row["text"])
+    else:
+        import chatterbot_corpus
+        import yaml
+
+        for file in sorted((Path(chatterbot_corpus.__file__).parent / "data" / "english").glob("*.yml")):
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            by_label[file.stem] = sorted({c[0] for c in data.get("conversations", []) if c and isinstance(c[0], str)})
+    labels = [label for label in sorted(by_label) if len(by_label[label]) >= per_intent][::2][:intents]
+    return [(text, label) for label in labels for text in by_label[label][:per_intent]]
+
+
+def make_real_failures(project, rows: list[tuple[str, str]], *, prefix: str = "", keys: list[str] | None = None):
+    """One failure with a thumbs-down per (text, label); external id '<prefix><key>', key '<label>~<n>' by default."""
+    made = []
+    for n, (text, label) in enumerate(rows):
+        interaction = FailureFactory(
+            project=project,
+            external_id=f"{prefix}{keys[n] if keys else f'{label}~{n}'}",
+            input=[{"role": "user", "content": text}],
+            output="Sorry, I cannot help with that.",
+        )
+        FeedbackFactory(interaction=interaction)
+        made.append(interaction)
+    return made

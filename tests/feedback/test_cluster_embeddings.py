@@ -95,15 +95,18 @@ def test_the_sweep_embeds_what_was_missed(db, project):
 def test_chunked_encoding_stores_each_failure_its_own_vector(db, project, settings):
     # Chunks of two texts: the model encodes the next chunk while this one is written, and the texts are reordered
     # longest first on the way, so a vector that landed on the wrong row would show here.
-    settings.EMBEDDER_BATCH_SIZE, settings.EMBEDDING_CHUNK_SIZE = 2, 2
+    settings.EMBEDDER_BATCH_SIZE = settings.EMBEDDER_ONNX_BATCH_SIZE = settings.EMBEDDING_CHUNK_SIZE = 2
     questions = ["Card?", "Where is my parcel, it has been two weeks", "Refund please", "How do I reset my PIN code?"]
     failures = [FailureFactory(project=project, input=question) for question in questions]
 
     assert embeddings_compute(interaction_ids=[f.pk for f in failures]) == sorted(f.pk for f in failures)
     rows = {row.interaction_id: row for row in Embedding.objects.filter(project=project)}
     expected = embed_texts([rows[f.pk].text for f in failures])
-    for failure, vector in zip(failures, expected, strict=True):
-        assert np.allclose(rows[failure.pk].vector, vector, atol=1e-4)
+    stored = np.array([rows[f.pk].vector for f in failures])
+    sims = stored @ expected.T
+    # The qint8 graph's vectors move a little with their batch mates (cosine > 0.97), never to another text's.
+    assert list(sims.argmax(axis=1)) == list(range(len(failures)))
+    assert np.diag(sims).min() > 0.97
 
 
 def test_the_encoding_thread_is_kept_across_calls_and_made_anew_in_a_forked_child():

@@ -1,0 +1,178 @@
+"""The clustering method on several real labelled text sets, side by side: today's grain rule against the former one,
+and the ONNX embedder against torch's (clustering ARI and similar-search precision/recall@10).
+
+    .venv/bin/python bench/cluster_datasets.py [--skip-torch] [--reps 2]
+
+Data (labels never reach the method; unclustered points count as singletons):
+- Banking77 (PolyAI, CC BY 4.0; ../shared/data/banking77): test (3,080 queries, 77 intents), train (10,003), and
+  random subsets of the train split of 5-40 intents, uniform or long-tailed (bench/cluster_research.py);
+- chatterbot-corpus 1.3.3 (PyPI, BSD-3): the English questions of its 19 topic files (749 distinct).
+Each text is embedded as the pipeline embeds a failure without feedback ("user: <text>"), cached under
+/tmp/goldloop_cluster_research/<backend>_*.npy. "former" is the tie rule this replaced (best silhouette, or the
+coarsest candidate within 0.02 having a quarter fewer clusters, on the fixed 2^-4..2^4 grid), re-implemented here.
+The machine's two cores are shared; only the quality figures are compared, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT  # noqa: E402
+
+CACHE = Path("/tmp/goldloop_cluster_research")
+SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared").exists()), ROOT.parent)
+
+
+def texts_and_labels() -> dict[str, tuple[list[str], np.ndarray]]:
+    import csv
+
+    import chatterbot_corpus
+    import yaml
+
+    out = {}
+    for split in ("test", "train"):
+        with (SHARED / "data" / "banking77" / f"{split}.csv").open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        out[f"banking77-{split}"] = ([r["text"] for r in rows], np.array([r["category"] for r in rows]))
+    texts, topics = [], []
+    for path in sorted((Path(chatterbot_corpus.__file__).parent / "data" / "english").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        questions = sorted({c[0] for c in data.get("conversations", []) if c and isinstance(c[0], str)})
+        if len(questions) >= 5:
+            texts += questions
+            topics += [path.stem] * len(questions)
+    out["chatterbot-en"] = (texts, np.array(topics))
+    return out
+
+
+def embed(name: str, texts: list[str], backend: str) -> np.ndarray:
+    path = CACHE / f"{backend}_{name}.npy"
+    if path.exists():
+        return np.load(path)
+    from core.embedder import OnnxEncoder, get_torch_model, onnx_graph_path
+
+    batch = ["user: " + t for t in texts]
+    if backend == "torch":
+        x = get_torch_model().encode(batch, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    else:
+        x = OnnxEncoder(onnx_graph_path(quantized=backend == "onnx-qint8"), threads=0).encode(batch, batch_size=16)
+    CACHE.mkdir(exist_ok=True)
+    np.save(path, np.asarray(x, dtype=np.float32))
+    return np.load(path)
+
+
+def score(y: np.ndarray, lab: np.ndarray) -> tuple[float, float]:
+    lab = np.where(lab >= 0, lab, lab.max() + 1 + np.arange(len(lab)))
+    return adjusted_rand_score(y, lab), normalized_mutual_info_score(y, lab)
+
+
+def former_rule(algorithm):
+    """The sweep as it was: the fixed 2^-4..2^4 grid and the tie rule."""
+    from feedback.clustering import resolution
+
+    def sweep(x, g, adj, seed, report):
+        sample = np.random.default_rng(seed).choice(len(x), min(len(x), resolution.SILHOUETTE_SAMPLE), replace=False)
+        rows = []
+        for res in resolution.RESOLUTIONS:
+            lab = algorithm.partition(g, adj, res, seed)
+            rows.append((res, int(lab.max()) + 1, resolution.silhouette(x, lab, sample)))
+        s, c = np.array([r[2] for r in rows]), np.array([r[1] for r in rows])
+        best = int(np.argmax(s))
+        tie = (s >= s[best] - 0.02) & (c <= 0.75 * c[best])
+        return rows[int(np.flatnonzero(tie)[0]) if tie.any() else best][0], rows
+
+    return sweep
+
+
+def cluster(x: np.ndarray, rule: str):
+    from feedback.clustering import algorithm
+
+    current = algorithm.sweep_resolutions
+    if rule == "former":
+        algorithm.sweep_resolutions = former_rule(algorithm)
+    try:
+        return algorithm.cluster_embeddings(x, seed=0)
+    finally:
+        algorithm.sweep_resolutions = current
+
+
+def neighbours(x: np.ndarray, k: int = 10) -> np.ndarray:
+    sims = x @ x.T
+    np.fill_diagonal(sims, -np.inf)
+    return np.argsort(-sims, axis=1)[:, :k]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-torch", action="store_true", help="no torch/ONNX comparison (torch is slow)")
+    parser.add_argument("--reps", type=int, default=2, help="draws per Banking77 subset condition")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import cluster_research as research
+
+    print(f"load average {os.getloadavg()} (2 shared cores)")
+    data = texts_and_labels()
+    sets = {name: (embed(name, texts, "onnx-qint8"), y) for name, (texts, y) in data.items()}
+    train_x, train_y = sets["banking77-train"]
+    y_int = np.unique(train_y, return_inverse=True)[1]
+    for k, sizes, label in ((5, research.uniform(40), "40 each"), (10, research.uniform(30), "30 each"),
+                            (20, research.uniform(50), "50 each"), (40, research.uniform(50), "50 each"),
+                            (10, research.zipf(150), "zipf")):  # fmt: skip
+        for rep in range(args.reps):
+            sets[f"banking77-train {k} intents {label} #{rep}"] = research.subset(train_x, y_int, k, sizes, rep)
+
+    print("\n## Grain rule: former tie rule against the smoothed choice (ONNX qint8 vectors)")
+    print("| data set | n | true groups | former: clusters, ARI, NMI | now: clusters, ARI, NMI | ARI change |")
+    print("|---|---|---|---|---|---|")
+    changes = []
+    for name, (x, y) in sets.items():
+        cells = []
+        for rule in ("former", "now"):
+            result = cluster(x, rule)
+            ari, nmi = score(y, result.labels)
+            cells.append((result.params["clusters"], ari, nmi))
+        changes.append(cells[1][1] - cells[0][1])
+        print(
+            f"| {name} | {len(x):,} | {len(np.unique(y))} | {cells[0][0]}, {cells[0][1]:.3f}, {cells[0][2]:.3f} | "
+            f"{cells[1][0]}, {cells[1][1]:.3f}, {cells[1][2]:.3f} | {changes[-1]:+.3f} |"
+        )
+    print(f"mean ARI change {np.mean(changes):+.3f}, worst {min(changes):+.3f}")
+
+    if args.skip_torch:
+        return
+    print("\n## Embedder: torch against ONNX Runtime (fp32, qint8), same texts, same method")
+    print("| data set | backend | cosine to torch (mean, min) | clusters | ARI | NMI | same-label precision@10 | "
+          "torch's 10 nearest found |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("banking77-test", "chatterbot-en"):
+        texts, y = data[name]
+        ref = embed(name, texts, "torch")
+        ref_nn = neighbours(ref)
+        for backend in ("torch", "onnx-fp32", "onnx-qint8"):
+            x = embed(name, texts, backend)
+            cos = np.sum(x * ref, axis=1)
+            result = cluster(x, "now")
+            ari, nmi = score(y, result.labels)
+            nn = neighbours(x)
+            precision = np.mean(y[nn] == y[:, None])
+            overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nn, ref_nn, strict=True)])
+            print(
+                f"| {name} | {backend} | {cos.mean():.4f}, {cos.min():.4f} | {result.params['clusters']} | "
+                f"{ari:.3f} | {nmi:.3f} | {precision:.3f} | {overlap:.3f} |"
+            )
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
+    main()
