@@ -7,6 +7,8 @@ authenticated operation, 400 where there are query parameters or a body (invalid
 body (core/json_body.py). Views document the rest (200s, 409s) themselves.
 """
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -70,3 +72,14 @@ def error_responses(result: dict, generator, request, public) -> dict:
                 if status.startswith("4") and (content is not own or "content" not in response):
                     response["content"] = content
     return result
+
+
+def documented(
+    operation_id: str, summary: str, response: dict, *, not_found: str, error_serializer, request=None, **extra
+):
+    """extend_schema for an operation of a DRF API: its own answers plus the shared 400/401/403 and its 404."""
+    errors = {**{status: _TEXT[status] for status in (400, 401, 403)}, 404: not_found}
+    responses = {status: OpenApiResponse(error_serializer, description=text) for status, text in errors.items()}
+    return extend_schema(
+        operation_id=operation_id, summary=summary, request=request, responses={**response, **responses}, **extra
+    )

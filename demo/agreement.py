@@ -4,7 +4,6 @@ agreeing, a few not, one adjudicated) spread over two weeks, and two automated j
 Runs after demo.reviews (it second-guesses the verdicts of the demo SME). Idempotent: a second run adds nothing.
 """
 
-import os
 import random
 from datetime import timedelta
 
@@ -12,11 +11,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from demo.reviews import users_ensure
 from feedback.models import Interaction, Project, Review, ReviewPolicy
 from feedback.services.adjudication import adjudication_create
 from feedback.services.capture import capture_ingest
 from feedback.services.reviews import review_create
-from feedback.services.roles import ADJUDICATOR, SME, roles_ensure
+from feedback.services.roles import ADJUDICATOR, SME
 
 DOUBLE_REVIEWED = 40
 DISAGREE_SHARE = 0.15
@@ -26,20 +26,6 @@ USERS = (
 )
 # name, data type, how often the judge matches the SMEs
 JUDGES = (("faithfulness", "NUMERIC", 0.85), ("llm_correct", "BOOLEAN", 0.65))
-
-
-def _users(stdout) -> dict:
-    groups = roles_ensure()
-    users = {}
-    for username, group, variable, default in USERS:
-        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
-        user.is_staff = True
-        user.set_password(os.environ.get(variable) or default)
-        user.save()
-        user.groups.add(groups[group])
-        users[username] = user
-        stdout.write(f"demo: user '{username}' ({group}) password: {os.environ.get(variable) or default}\n")
-    return users
 
 
 def _other_verdict(rng: random.Random, review: Review) -> tuple[str, object]:
@@ -130,7 +116,7 @@ def _judges(*, project: Project, stdout) -> None:
 @transaction.atomic
 def load(*, project: Project, stdout) -> None:
     ReviewPolicy.objects.get_or_create(project=project, defaults={"reviewers_per_item": 2, "overlap_share": 0.10})
-    users = _users(stdout)
+    users = users_ensure(USERS, stdout=stdout)
     first_sme = get_user_model().objects.filter(username="sme").first()
     if first_sme is not None:
         _second_opinions(

@@ -26,10 +26,11 @@ USERS = (
 )
 
 
-def _users(stdout) -> dict:
+def users_ensure(logins, *, stdout) -> dict:
+    """The demo's logins: (username, group, password variable, default password) each; the password is printed."""
     groups = roles_ensure()
     users = {}
-    for username, group, variable, default in USERS:
+    for username, group, variable, default in logins:
         user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
         user.is_staff = True
         user.set_password(os.environ.get(variable) or default)
@@ -57,7 +58,7 @@ def _verdict(rng: random.Random, interaction: Interaction) -> tuple[str, object,
 @transaction.atomic
 def load(*, project: Project, stdout) -> None:
     """Idempotent: reviews only failures without a verdict, up to REVIEWS by the demo SME in total."""
-    users = _users(stdout)
+    users = users_ensure(USERS, stdout=stdout)
     sme = users["sme"]
     categories = {
         name: ErrorCategory.objects.get_or_create(project=project, name=name, defaults={"description": text})[0]

@@ -4,11 +4,12 @@ respond. Writes need the `curate` scope; reads and exports need `read`."""
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import documented
 from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from examples_lib import serializers as s
 from examples_lib.exports import FORMATS, export_stream
@@ -19,20 +20,17 @@ from examples_lib.services.examples import examples_add, examples_promote
 from examples_lib.services.versions import version_create, version_tag
 
 READ_OR_CURATE = {"GET": "read", "HEAD": "read", "POST": "curate", "PUT": "curate"}
-ERRORS = {
-    status: OpenApiResponse(s.ApiErrorSerializer, description=text)
-    for status, text in {
-        400: "Invalid.",
-        401: "No API key, or a bad one.",
-        403: "The key lacks the scope.",
-        404: "No such dataset or version in the key's project.",
-    }.items()
-}
 
 
 def _doc(operation_id: str, summary: str, response, request=None, **extra):
-    return extend_schema(
-        operation_id=operation_id, summary=summary, request=request, responses={**response, **ERRORS}, **extra
+    return documented(
+        operation_id,
+        summary,
+        response,
+        not_found="No such dataset or version in the key's project.",
+        error_serializer=s.ApiErrorSerializer,
+        request=request,
+        **extra,
     )
 
 

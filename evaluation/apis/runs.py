@@ -6,13 +6,14 @@ import binascii
 
 from django.conf import settings
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
 from core.json_body import read_json_object
 from core.lean_api import LeanApiView
+from core.openapi import documented
 from core.pagination import PAGE_PARAMETERS, CursorPagination, page_of
 from evaluation.apis import serializers as s
 from evaluation.models import Run
@@ -23,20 +24,16 @@ from evaluation.services.runs import baseline_tag_set, run_complete, run_create
 from examples_lib.selectors.datasets import dataset_get
 from feedback.apis import openapi  # noqa: F401 - registers the API key scheme in the schema
 
-ERRORS = {
-    status: OpenApiResponse(s.ApiErrorSerializer, description=text)
-    for status, text in {
-        400: "Invalid.",
-        401: "No API key, or a bad one.",
-        403: "The key lacks the scope.",
-        404: "No such dataset, version or run in the key's project.",
-    }.items()
-}
-
 
 def _doc(operation_id: str, summary: str, response, request=None, **extra):
-    return extend_schema(
-        operation_id=operation_id, summary=summary, request=request, responses={**response, **ERRORS}, **extra
+    return documented(
+        operation_id,
+        summary,
+        response,
+        not_found="No such dataset, version or run in the key's project.",
+        error_serializer=s.ApiErrorSerializer,
+        request=request,
+        **extra,
     )
 
 
