@@ -4,11 +4,13 @@ import os
 import signal
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.utils import timezone
 
 from feedback.models import ClusteringRun
 from feedback.services.clustering import clustering_run_start, clustering_runs_fail_lost
+from tests.conftest import database_url
 from tests.feedback.cluster_fixtures import make_failures
 from tests.workers import worker_start, worker_stop
 
@@ -20,6 +22,10 @@ def test_a_run_whose_worker_is_killed_mid_run_is_lost_and_a_new_run_starts(
 ):
     settings.CLUSTERING_RUN_LEASE_SECONDS = LEASE
     make_failures(project)
+    # The clusters table stays locked until the worker is killed: a run of 48 failures may otherwise end before the
+    # kill, and the run is surely mid-way when killed (its heartbeat thread still renews the lease meanwhile).
+    blocker = psycopg.connect(database_url())
+    blocker.execute("LOCK TABLE feedback_cluster IN ACCESS EXCLUSIVE MODE")
     worker = worker_start(tmp_path / "first.log", queues=["clustering"], CLUSTERING_RUN_LEASE_SECONDS=LEASE)
     try:
         response = api.post("/api/v1/clustering/runs")
@@ -34,12 +40,14 @@ def test_a_run_whose_worker_is_killed_mid_run_is_lost_and_a_new_run_starts(
         assert wait_until(renewed, timeout=60), (tmp_path / "first.log").read_text()[-2000:]
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
+        blocker.rollback()
 
         # Within the lease the run is still the one in flight: a request returns it.
         again = api.post("/api/v1/clustering/runs")
         assert again.json()["id"] == run.pk and again.json()["status"] == "running"
     finally:
         worker_stop(worker)
+        blocker.close()
 
     # Past the lease, a new request marks it lost and starts a new run, which a new worker runs to the end.
     assert wait_until(
