@@ -329,8 +329,9 @@ API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The active keys this process found (feedback/selectors/api_key_lookup.py), each for API_KEY_CACHE_SECONDS.
+    # Values kept as they are, without LocMemCache's pickling (core/cache.py).
     "api_keys": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "core.cache.PlainLocMemCache",
         "LOCATION": "api-keys",
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     },

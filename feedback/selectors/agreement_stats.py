@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 BOOTSTRAP_REPLICATES = 1000
 SEED = 20_260_101  # fixed: the same data always gives the same interval
@@ -179,6 +178,10 @@ def compare(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kappa is undefined (nan) when both sides use one label only
         # The same kappa as on the n labels, computed on the distinct cells weighted by their counts.
+        # Imported here: scikit-learn takes about a second to import, and every web process loads this module
+        # through the admin while only the agreement report needs it.
+        from sklearn.metrics import cohen_kappa_score
+
         kappa = cohen_kappa_score(distinct[:, 0], distinct[:, 1], labels=list(range(size)), sample_weight=cell_counts)
     tables = np.zeros((len(weights), size, size))
     for index, (row, column) in enumerate(distinct):
