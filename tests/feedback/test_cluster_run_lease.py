@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from feedback.models import ClusteringRun
 from feedback.services.clustering import clustering_run_start, clustering_runs_fail_lost
+from feedback.tasks.clustering import recluster_project
 from tests.conftest import database_url
 from tests.feedback.cluster_fixtures import make_failures
 from tests.workers import worker_start, worker_stop
@@ -18,15 +19,21 @@ LEASE = 3
 
 
 def test_a_run_whose_worker_is_killed_mid_run_is_lost_and_a_new_run_starts(
-    transactional_db, api, project, settings, tmp_path, wait_until
+    transactional_db, api, project, settings, tmp_path, wait_until, monkeypatch
 ):
     settings.CLUSTERING_RUN_LEASE_SECONDS = LEASE
+    # Runs go to a queue only this test's workers consume: the session's worker (tests/conftest.py) listens on the
+    # clustering queue of the same broker, and would otherwise take the run instead of the worker this test kills.
+    queue = f"lease-test-{os.getpid()}"
+    monkeypatch.setattr(
+        recluster_project, "delay", lambda run_id: recluster_project.apply_async((run_id,), queue=queue)
+    )
     make_failures(project)
     # The clusters table stays locked until the worker is killed: a run of 48 failures may otherwise end before the
     # kill, and the run is surely mid-way when killed (its heartbeat thread still renews the lease meanwhile).
     blocker = psycopg.connect(database_url())
     blocker.execute("LOCK TABLE feedback_cluster IN ACCESS EXCLUSIVE MODE")
-    worker = worker_start(tmp_path / "first.log", queues=["clustering"], CLUSTERING_RUN_LEASE_SECONDS=LEASE)
+    worker = worker_start(tmp_path / "first.log", queues=[queue], CLUSTERING_RUN_LEASE_SECONDS=LEASE)
     try:
         response = api.post("/api/v1/clustering/runs")
         assert response.status_code == 202
@@ -58,7 +65,7 @@ def test_a_run_whose_worker_is_killed_mid_run_is_lost_and_a_new_run_starts(
     assert response.status_code == 202 and response.json()["id"] != run.pk
     run.refresh_from_db()
     assert run.status == "failed" and run.error.startswith("Worker lost") and run.finished_at is not None
-    second = worker_start(tmp_path / "second.log", queues=["clustering"], CLUSTERING_RUN_LEASE_SECONDS=LEASE)
+    second = worker_start(tmp_path / "second.log", queues=[queue], CLUSTERING_RUN_LEASE_SECONDS=LEASE)
     try:
         new_run = ClusteringRun.objects.get(pk=response.json()["id"])
 
