@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -90,7 +91,8 @@ def test_an_sme_of_one_project_reviews_it_and_cannot_reach_another_in_the_browse
     mine, _, own, other = _two_projects()
     sme = make_user("sme-jane", SME)
     ProjectMembership.objects.create(user=sme, project=mine)
-    wait = WebDriverWait(browser, 10)
+    # The body is read while the page after a click may replace it: a stale body is read again.
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
 
     admin_login(sme.username, PASSWORD)
     browser.get(f"{live_server.url}/admin/feedback/reviewitem/")
