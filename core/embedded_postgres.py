@@ -45,8 +45,9 @@ def started_by_this_process() -> bool:
 
 
 def managing_command() -> bool:
-    """`manage.py embedded_db ...` looks at the server and must not start it by loading the settings."""
-    return Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] == ["embedded_db"]
+    """`manage.py embedded_db ...` looks at the server, and `manage.py build_embedder` (run by `make venv`) needs no
+    database: loading the settings must not start it for them."""
+    return Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] in (["embedded_db"], ["build_embedder"])
 
 
 def embedded_database_url(pgdata: Path, *, start: bool = True) -> str:
