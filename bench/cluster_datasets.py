@@ -3,10 +3,16 @@ and the ONNX embedder against torch's (clustering ARI and similar-search precisi
 
     .venv/bin/python bench/cluster_datasets.py [--skip-torch] [--reps 2]
 
-Data (labels never reach the method; unclustered points count as singletons):
+Data (bench/_datasets.py says where each set comes from, its version, licence and labels; the labels never reach
+the method; unclustered points count as singletons):
 - Banking77 (PolyAI, CC BY 4.0; ../shared/data/banking77): test (3,080 queries, 77 intents), train (10,003), and
   random subsets of the train split of 5-40 intents, uniform or long-tailed (bench/cluster_research.py);
-- chatterbot-corpus 1.3.3 (PyPI, BSD-3): the English questions of its 19 topic files (749 distinct).
+- chatterbot-en: chatterbot-corpus 1.3.3 (PyPI, BSD-3), 749 chatbot questions by topic file (19);
+- wordnet-nv: WordNet 3.0 noun and verb definitions by lexicographer file (41), Debian wordnet-base;
+- emoji-names: Unicode 15.0 emoji names by subgroup (90), Debian unicode-data;
+- fortunes: fortune cookies by subject file (19), Debian fortunes.
+The Debian sets are fetched on first use into var/bench-data/ (a set that cannot be had is skipped with a note).
+A set above SUBSAMPLE_ABOVE items is cut to a seeded random SUBSAMPLE_TO (said in the output).
 Each text is embedded as the pipeline embeds a failure without feedback ("user: <text>"), cached under
 /tmp/goldloop_cluster_research/<backend>_*.npy. "former" is the tie rule this replaced (best silhouette, or the
 coarsest candidate within 0.02 having a quarter fewer clusters, on the fixed 2^-4..2^4 grid), re-implemented here.
@@ -25,37 +31,32 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT  # noqa: E402
+from _datasets import LOADERS, DatasetUnavailable, subsample  # noqa: E402
 
 CACHE = Path("/tmp/goldloop_cluster_research")
-SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared").exists()), ROOT.parent)
+SUBSAMPLE_ABOVE, SUBSAMPLE_TO = 12_000, 10_000  # Banking77 train (10,003) stays whole
 
 
 def texts_and_labels() -> dict[str, tuple[list[str], np.ndarray]]:
-    import csv
-
-    import chatterbot_corpus
-    import yaml
-
+    """Every set of _datasets.LOADERS that can be had here, the large ones subsampled."""
     out = {}
-    for split in ("test", "train"):
-        with (SHARED / "data" / "banking77" / f"{split}.csv").open(encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        out[f"banking77-{split}"] = ([r["text"] for r in rows], np.array([r["category"] for r in rows]))
-    texts, topics = [], []
-    for path in sorted((Path(chatterbot_corpus.__file__).parent / "data" / "english").glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        questions = sorted({c[0] for c in data.get("conversations", []) if c and isinstance(c[0], str)})
-        if len(questions) >= 5:
-            texts += questions
-            topics += [path.stem] * len(questions)
-    out["chatterbot-en"] = (texts, np.array(topics))
+    for name, load in LOADERS.items():
+        try:
+            texts, y = load()
+        except DatasetUnavailable as exc:
+            print(f"(skipped {name}: {exc})")
+            continue
+        if len(texts) > SUBSAMPLE_ABOVE:
+            print(f"({name}: a seeded random {SUBSAMPLE_TO:,} of its {len(texts):,} items)")
+            texts, y = subsample(texts, y, SUBSAMPLE_TO)
+        out[name] = (texts, y)
     return out
 
 
 def embed(name: str, texts: list[str], backend: str) -> np.ndarray:
     path = CACHE / f"{backend}_{name}.npy"
-    if path.exists():
-        return np.load(path)
+    if path.exists() and len(cached := np.load(path)) == len(texts):
+        return cached
     from core.embedder import OnnxEncoder, get_torch_model, onnx_graph_path
 
     batch = ["user: " + t for t in texts]
@@ -104,9 +105,13 @@ def cluster(x: np.ndarray, rule: str):
 
 
 def neighbours(x: np.ndarray, k: int = 10) -> np.ndarray:
-    sims = x @ x.T
-    np.fill_diagonal(sims, -np.inf)
-    return np.argsort(-sims, axis=1)[:, :k]
+    """Each point's k nearest others (as a set: their order is not kept), in row blocks to bound memory."""
+    out = []
+    for start in range(0, len(x), 2048):
+        sims = x[start : start + 2048] @ x.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
+        out.append(np.argpartition(-sims, k, axis=1)[:, :k])
+    return np.vstack(out)
 
 
 def main() -> None:
@@ -124,13 +129,14 @@ def main() -> None:
     print(f"load average {os.getloadavg()} (2 shared cores)")
     data = texts_and_labels()
     sets = {name: (embed(name, texts, "onnx-qint8"), y) for name, (texts, y) in data.items()}
-    train_x, train_y = sets["banking77-train"]
-    y_int = np.unique(train_y, return_inverse=True)[1]
-    for k, sizes, label in ((5, research.uniform(40), "40 each"), (10, research.uniform(30), "30 each"),
-                            (20, research.uniform(50), "50 each"), (40, research.uniform(50), "50 each"),
-                            (10, research.zipf(150), "zipf")):  # fmt: skip
-        for rep in range(args.reps):
-            sets[f"banking77-train {k} intents {label} #{rep}"] = research.subset(train_x, y_int, k, sizes, rep)
+    if "banking77-train" in sets:
+        train_x, train_y = sets["banking77-train"]
+        y_int = np.unique(train_y, return_inverse=True)[1]
+        for k, sizes, label in ((5, research.uniform(40), "40 each"), (10, research.uniform(30), "30 each"),
+                                (20, research.uniform(50), "50 each"), (40, research.uniform(50), "50 each"),
+                                (10, research.zipf(150), "zipf")):  # fmt: skip
+            for rep in range(args.reps):
+                sets[f"banking77-train {k} intents {label} #{rep}"] = research.subset(train_x, y_int, k, sizes, rep)
 
     print("\n## Grain rule: former tie rule against the smoothed choice (ONNX qint8 vectors)")
     print("| data set | n | true groups | former: clusters, ARI, NMI | now: clusters, ARI, NMI | ARI change |")
@@ -155,8 +161,7 @@ def main() -> None:
     print("| data set | backend | cosine to torch (mean, min) | clusters | ARI | NMI | same-label precision@10 | "
           "torch's 10 nearest found |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
-    for name in ("banking77-test", "chatterbot-en"):
-        texts, y = data[name]
+    for name, (texts, y) in data.items():
         ref = embed(name, texts, "torch")
         ref_nn = neighbours(ref)
         for backend in ("torch", "onnx-fp32", "onnx-qint8"):

@@ -4,11 +4,13 @@
 
 The method never sees the labels or the number of groups; this scores it where the conditions vary: random
 subsets of k Banking77 intents (k = 3 ... 77), uniform or long-tailed (Zipf) sizes per intent, 30 to 10,003
-points, train and test split, and a second real corpus when installed: the English part of `chatterbot-corpus`
-(PyPI, BSD; the wheel itself holds the YAML files), ~750 chatbot questions in 19 topic files of 6 to 261.
+points, train and test split, and the other real sets of bench/_datasets.py that can be had here: chatbot
+questions by topic (chatterbot-corpus, 749), WordNet noun and verb definitions by lexicographer file (a seeded
+10,000), emoji names by Unicode subgroup (1,847) and fortune cookies by subject file (5,594).
 Each subset condition is drawn --reps times (different intents); the table gives medians over the draws.
 
-Data: Banking77 (Casanueva et al. 2020, PolyAI, CC BY 4.0) in /work/shared/data/banking77. Embeddings are
+Data: Banking77 (Casanueva et al. 2020, PolyAI, CC BY 4.0) in ../shared/data/banking77; the others and their
+sources, versions and licences: bench/_datasets.py. Embeddings are
 all-MiniLM-L6-v2 of "user: <text>" (the pipeline's template for a failure without feedback comment), cached
 in /tmp/goldloop_cluster_research. Unclustered points count as singletons. --algorithm runs another copy of
 algorithm.py (e.g. the previous version) for a before/after table.
@@ -17,7 +19,6 @@ algorithm.py (e.g. the previous version) for a before/after table.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import sys
 import time
@@ -28,8 +29,9 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _datasets  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77"  # ../shared beside the checkout
 CACHE = Path("/tmp/goldloop_cluster_research")
 GENERIC_OUTPUT = "I'm sorry, I can't help with that. Please contact our support team."
 TEMPLATES = {  # what text to embed for a failure (input, constant generic output)
@@ -56,28 +58,22 @@ def embed(texts: list[str], cache: str) -> np.ndarray:
 
 
 def load_banking(split: str, template: str = "user: {i}") -> tuple[np.ndarray, np.ndarray]:
-    with open(DATA / f"{split}.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    y = np.unique([r["category"] for r in rows], return_inverse=True)[1]
+    texts, labels = _datasets.banking77(split)
+    y = np.unique(labels, return_inverse=True)[1]
     name = "b77_" + split + "_" + "".join(c if c.isalnum() else "_" for c in template)
-    return embed([template.format(i=r["text"], o=GENERIC_OUTPUT) for r in rows], name), y
+    return embed([template.format(i=t, o=GENERIC_OUTPUT) for t in texts], name), y
 
 
-def load_chatterbot() -> tuple[np.ndarray, np.ndarray] | None:
-    """Distinct user questions of chatterbot-corpus/english, labelled by topic file (files with >= 5 questions)."""
+def load_set(name: str, cache: str, cap: int = 10_000) -> tuple[np.ndarray, np.ndarray] | None:
+    """Another set of bench/_datasets.py ("user: <text>", a seeded `cap` of a larger one), None when unavailable."""
     try:
-        import chatterbot_corpus
-        import yaml
-    except ImportError:
+        texts, labels = _datasets.LOADERS[name]()
+    except _datasets.DatasetUnavailable as exc:
+        print(f"(skipped {name}: {exc})")
         return None
-    texts, topics = [], []
-    for path in sorted((Path(chatterbot_corpus.__file__).parent / "data" / "english").glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        questions = sorted({c[0] for c in data.get("conversations", []) if c and isinstance(c[0], str)})
-        if len(questions) >= 5:
-            texts += questions
-            topics += [path.stem] * len(questions)
-    return embed([f"user: {t}" for t in texts], "chatterbot_en"), np.unique(topics, return_inverse=True)[1]
+    texts, labels = _datasets.subsample(texts, labels, cap)
+    suffix = f"_{cap}" if len(texts) == cap else ""
+    return embed([f"user: {t}" for t in texts], cache + suffix), np.unique(labels, return_inverse=True)[1]
 
 
 def subset(x: np.ndarray, y: np.ndarray, k: int, sizes: Callable[[int], np.ndarray], seed: int):
@@ -117,11 +113,15 @@ def conditions(reps: int) -> list[tuple[str, Callable[[int], tuple[np.ndarray, n
     out.append(("train all 77 (10,003)", lambda _s: train, 1))
     both = (np.vstack([train[0], test[0]]), np.concatenate([train[1], test[1]]))
     out.append(("train+test all 77 (13,083)", lambda _s: both, 1))
-    chatterbot = load_chatterbot()
-    if chatterbot is not None:
-        out.append(("chatterbot-corpus en", lambda _s: chatterbot, 1))
-    else:
-        print("(chatterbot-corpus not installed: pip install --no-deps chatterbot-corpus==1.3.3 to add it)")
+    for name, cache, label in (
+        ("chatterbot-en", "chatterbot_en", "chatterbot-corpus en"),
+        ("wordnet-nv", "wordnet_nv", "WordNet noun+verb glosses"),
+        ("emoji-names", "emoji_names", "emoji names"),
+        ("fortunes", "fortunes", "fortunes"),
+    ):
+        data = load_set(name, cache)
+        if data is not None:
+            out.append((f"{label} ({len(data[0]):,})", lambda _s, d=data: d, 1))
     return out
 
 
