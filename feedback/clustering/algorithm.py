@@ -19,9 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from feedback.clustering import resolution as grain
 from feedback.clustering.resolution import (
     EXTEND_STEPS,
-    MAX_EXTENSIONS,
     RESOLUTIONS,
     SILHOUETTE_SAMPLE,
     choose,
@@ -189,7 +189,8 @@ def sweep_resolutions(
     x: np.ndarray, g: ig.Graph, adj: sp.csr_matrix, seed: int, report: Callable[[float], None]
 ) -> tuple[float, list[tuple[float, int, float]]]:
     """Partition at each of RESOLUTIONS, score each by silhouette, extend the sweep past an end where the best
-    score sits: (resolution chosen, [(res, clusters, score)] by resolution)."""
+    score sits: (resolution chosen, "finer"/"coarser" if the best stayed at that end else None,
+    [(res, clusters, score)] by resolution)."""
     sample = np.random.default_rng(seed).choice(len(x), min(len(x), SILHOUETTE_SAMPLE), replace=False)
     scored: dict[float, tuple[int, float]] = {}
 
@@ -200,21 +201,22 @@ def sweep_resolutions(
             report(min(len(scored) / len(RESOLUTIONS), 1.0))
 
     score(RESOLUTIONS)
-    for _ in range(MAX_EXTENSIONS):
+    extended = {"finer": 0, "coarser": 0}
+    limit = {"finer": grain.MAX_FINER_EXTENSIONS, "coarser": grain.MAX_COARSER_EXTENSIONS}  # read at call time
+    step = np.sqrt(2.0)
+    while True:
         resolutions = sorted(scored)
         chosen, edge = choose(resolutions, [scored[r][1] for r in resolutions], [scored[r][0] for r in resolutions])
-        if edge is None:
+        if edge is None or extended[edge] >= limit[edge]:
             break
-        step = np.sqrt(2.0)
+        if edge == "coarser" and scored[resolutions[0]][0] <= 1:  # the coarsest is one group already
+            break
+        extended[edge] += 1
         if edge == "finer":
             score([resolutions[-1] * step**i for i in range(1, EXTEND_STEPS + 1)])
-        elif scored[resolutions[0]][0] > 1:  # coarser, unless the coarsest is one group already
-            score([resolutions[0] / step**i for i in range(1, EXTEND_STEPS + 1)])
         else:
-            break
-    resolutions = sorted(scored)
-    chosen, _ = choose(resolutions, [scored[r][1] for r in resolutions], [scored[r][0] for r in resolutions])
-    return chosen, [(r, *scored[r]) for r in resolutions]
+            score([resolutions[0] / step**i for i in range(1, EXTEND_STEPS + 1)])
+    return chosen, edge, [(r, *scored[r]) for r in resolutions]
 
 
 def canonical_order(x: np.ndarray) -> np.ndarray:
@@ -246,13 +248,15 @@ def cluster_embeddings(
     if n <= SWEEP_MAX_N:
         g, adj = fuzzy_graph(*knn(x, k, seed=seed))
         report(0.4)
-        chosen, sweep = sweep_resolutions(x, g, adj, seed, lambda f: report(0.4 + 0.5 * f))
+        chosen, edge, sweep = sweep_resolutions(x, g, adj, seed, lambda f: report(0.4 + 0.5 * f))
         restarts = LEIDEN_RESTARTS
     else:
         # Choose the resolution on a random sample (its own kNN graph): modularity's resolution is
         # relative to the graph's total weight, so it carries over to the whole set drawn alike.
         xs = x[np.sort(np.random.default_rng(seed).choice(n, SWEEP_SAMPLE, replace=False))]
-        chosen, sweep = sweep_resolutions(xs, *fuzzy_graph(*knn(xs, k, seed=seed)), seed, lambda f: report(0.3 * f))
+        chosen, edge, sweep = sweep_resolutions(
+            xs, *fuzzy_graph(*knn(xs, k, seed=seed)), seed, lambda f: report(0.3 * f)
+        )
         g, adj = fuzzy_graph(*knn(x, k, seed=seed))
         report(0.8)
         restarts = 1  # one Leiden run on 100k points costs seconds
@@ -260,6 +264,7 @@ def cluster_embeddings(
     sample = np.random.default_rng(seed).choice(n, min(n, SILHOUETTE_SAMPLE), replace=False)
     params.update(
         resolution=round(chosen, 3),
+        edge=edge,
         silhouette=round(silhouette(x, lab, sample), 4),
         sweep=[[round(r, 3), c, round(s, 4)] for r, c, s in sweep],
     )

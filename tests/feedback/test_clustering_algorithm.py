@@ -83,12 +83,20 @@ def test_the_grain_moves_smoothly_with_the_scores():
     clusters = [3, 6, 9, 10, 11, 13, 17, 23, 58, 65, 73, 94, 108, 127, 154, 160, 170]
     chosen, edge = resolution.choose(resolutions, scores, clusters)
     assert edge is None and 2 < chosen < 16
+
+    def candidate(res: float) -> int:  # the choice is one of the scored candidates
+        index = int(np.argmin(np.abs(np.log2(resolutions) - np.log2(res))))
+        assert np.isclose(resolutions[index], res)
+        return index
+
+    kept = clusters[candidate(chosen)]
     for i in range(len(scores)):
         for delta in (-0.002, 0.002):
             nudged = scores[:]
             nudged[i] += delta
             moved, _ = resolution.choose(resolutions, nudged, clusters)
-            assert abs(np.log2(moved / chosen)) < 0.25  # within a fifth: never half or double the clusters
+            assert abs(np.log2(moved / chosen)) <= 0.5 + 1e-9  # at most the next candidate
+            assert 2 / 3 < clusters[candidate(moved)] / kept < 1.5  # never half or double the clusters
 
 
 def test_the_sweep_extends_past_an_end_where_the_best_score_sits():
