@@ -33,11 +33,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, django_setup  # noqa: E402
+from _common import ROOT, SHARED, django_setup  # noqa: E402
 
 BENCH_DB = "goldloop_bench_cluster_api"
-# ../shared beside the checkout (a worktree in wt/ finds it one level further up).
-SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared").exists()), ROOT.parent)
 BANKING = SHARED / "data" / "banking77" / "test.csv"
 OUTPUT = "I'm sorry, I can't help with that. Is there anything else?"
 PER_REQUEST = 500  # interactions (and as many feedback items) per ingest call: 1,000 items, the contract's limit
