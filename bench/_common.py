@@ -11,6 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# ../shared beside the checkout (a worktree in wt/ finds it one level further up): the data sets.
+SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared").exists()), ROOT.parent)
 
 
 def bench_database_url(name: str) -> str:

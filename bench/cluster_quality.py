@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, SHARED  # noqa: E402
+
 BENCH_DB = "goldloop_bench_cluster"
-DATA = ROOT.parent / "shared" / "data" / "banking77" / "test.csv"  # ../shared beside the checkout
+DATA = SHARED / "data" / "banking77" / "test.csv"
 SYNTHETIC = 100_000
 WARM_UP = 64  # texts embedded before timing, in this process and on the worker alike
 REFERENCE = [
@@ -128,6 +129,9 @@ def insert_failures(project, texts: list[str], prefix: str) -> list[int]:
 
 # --- Embedding -----------------------------------------------------------------------------------------------------
 def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
+    # Only the bench's own tasks: a worker sends itself a sweep of every unembedded failure when it starts, which
+    # would embed the project ahead of the timed batches and finish a task the bench did not send.
+    env = {**env, "EMBEDDING_SWEEP_ON_WORKER_START": "0"}
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", "embeddings,clustering",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"bench-{os.getpid()}@%h",

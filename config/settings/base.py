@@ -255,6 +255,9 @@ EMBEDDER_ONNX_QUANTIZED = env_bool("EMBEDDER_ONNX_QUANTIZED", True)
 # Texts per ONNX Runtime call: 16 ran 20-25% faster than 64 on Banking77 queries (2 shared cores).
 EMBEDDER_ONNX_BATCH_SIZE = env_int("EMBEDDER_ONNX_BATCH_SIZE", 16)
 EMBEDDER_MODELS_DIR = env("EMBEDDER_MODELS_DIR", str(BASE_DIR / "var" / "models"))
+# Each prefork worker process that takes embedding or clustering tasks loads the model when it starts (in the
+# background), not inside its first task: torch's imports alone take 5-8 s of a core.
+EMBEDDER_WARM_UP_ON_WORKER_START = env_bool("EMBEDDER_WARM_UP_ON_WORKER_START", True)
 # What is embedded for a failure. Placeholders: {user} (last user message, or the input string), {output},
 # {comment} and {correction} (of its latest negative feedback). A line whose placeholders are all empty is dropped.
 EMBEDDING_TEXT_TEMPLATE = env("EMBEDDING_TEXT_TEMPLATE", "user: {user}\nfeedback: {comment}\ncorrection: {correction}")

@@ -24,7 +24,7 @@ from core.embedder import embedder_name
 from feedback.models import ClusteringRun, Project
 from feedback.selectors.clusters import clustering_run_in_flight, failure_ids_unembedded, failure_vectors
 from feedback.services.cluster_store import clusters_save
-from feedback.services.embeddings import embeddings_compute
+from feedback.services.embeddings import embedder_wait_ready, embeddings_compute
 
 __all__ = ["clustering_run_execute", "clustering_run_start", "clustering_runs_fail_lost", "clustering_runs_schedule"]
 
@@ -219,6 +219,10 @@ def _execute(run: ClusteringRun, report: _Reporter) -> None:
     batch = max(settings.EMBEDDING_SWEEP_BATCH, settings.CLUSTERING_EMBED_SLICE)
     embedded = 0
     report("embedding", 0.0, force=True)
+    if pending:
+        # Part of the stage, and said apart: the model's load, when the worker had not loaded it yet (it does when it
+        # starts; see feedback/tasks/embeddings.py). Not embedding speed, but a wait the user sees all the same.
+        timings["embedding.model_load"] = embedder_wait_ready()
     for start in range(0, len(pending), batch):
         embedded += len(
             embeddings_compute(

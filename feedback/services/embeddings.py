@@ -1,22 +1,26 @@
 """Embedding failures: the text that stands for a failure, batched model calls, one INSERT per chunk."""
 
 import json
+import logging
 import os
 import string
 import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
 from core.chat import content_text, user_text
-from core.embedder import default_batch_size, embed_texts, embedder_name
+from core.embedder import backend_in_use, default_batch_size, embed_texts, embedder_name, get_model
 from feedback.models import Feedback, Interaction
 from feedback.rules import has_correction_sql
 from feedback.selectors.clusters import failure_ids_unembedded, vector_cursor
 from feedback.services.cluster_store import clusters_join
+
+logger = logging.getLogger(__name__)
 
 # Each field is cut to this many characters: the model reads only its first 256 word pieces anyway.
 _FIELD_MAX_CHARS = 2000
@@ -114,6 +118,35 @@ def _encoder_thread() -> ThreadPoolExecutor:
         if _encoder is None or _encoder[0] != os.getpid():
             _encoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder"))
         return _encoder[1]
+
+
+def embedder_warm_up() -> Future:
+    """Load the model and run it once on the encoding thread, in the background; returns at once.
+
+    A worker process calls this when it starts (feedback/tasks/embeddings.py): loading torch and
+    sentence-transformers takes 5-8 s of one core, which a run would otherwise count as embedding time. Work queued
+    on the encoding thread meanwhile waits for the warm-up to finish, and no longer."""
+    return _encoder_thread().submit(_warm_up)
+
+
+def _warm_up() -> float:
+    started = time.perf_counter()
+    try:
+        embed_texts(["warm up"])
+    except Exception:
+        # Nobody waits for the warm-up: say here why the model did not load (the first task will fail the same way).
+        logger.exception("Embedder warm-up failed")
+        raise
+    seconds = time.perf_counter() - started
+    logger.info("Embedder %s (%s) loaded and warmed up in %.1f s", embedder_name(), backend_in_use(), seconds)
+    return seconds
+
+
+def embedder_wait_ready() -> float:
+    """Seconds spent waiting for the model on the encoding thread: its load (or the warm-up under way), else ~0."""
+    started = time.perf_counter()
+    _encoder_thread().submit(get_model).result()
+    return time.perf_counter() - started
 
 
 def _encoded_ahead(chunks: list[list[tuple[int, int, str]]]) -> Iterator[tuple[list, Any]]:

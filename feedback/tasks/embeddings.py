@@ -8,12 +8,15 @@ Recovery of lost work (docs/operations.md, "What heals by itself"):
   whatever is still unembedded instead of leaving it for the next periodic sweep (EMBEDDING_SWEEP_SECONDS).
 """
 
-from celery import shared_task
-from celery.signals import worker_ready
+from celery import current_app, shared_task
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from feedback.services.embeddings import embeddings_compute, embeddings_sweep
+from feedback.services.embeddings import embedder_warm_up, embeddings_compute, embeddings_sweep
+
+# The queues whose tasks run the model: embedding tasks, and clustering runs (their embedding stage).
+MODEL_QUEUES = {"embeddings", "clustering"}
 
 # Only the database going away is worth retrying; bad data is not.
 DATABASE_GONE = (OperationalError, InterfaceError)
@@ -55,3 +58,16 @@ def sweep_on_worker_start(sender=None, **kwargs) -> None:
     """A worker that starts may replace one killed with a task in hand: sweep now, not at the next beat tick."""
     if settings.EMBEDDING_SWEEP_ON_WORKER_START:
         sweep_unembedded_failures.delay()
+
+
+@worker_process_init.connect
+def warm_up_embedder_on_process_start(sender=None, **kwargs) -> None:
+    """A prefork child that takes embedding or clustering tasks loads the model when it starts, in the background.
+
+    Lazily, the first run after a worker (re)start counted torch's 5-8 s of imports as its embedding stage: 0.31x raw
+    torch's speed on Banking77 test, where the loaded model runs at about 1x (docs/clustering-quality.md). The parent
+    still never loads it (its children would inherit torch state across fork); the solo pool loads on first use.
+    """
+    consumed = set(current_app.amqp.queues.consume_from)
+    if settings.EMBEDDER_WARM_UP_ON_WORKER_START and consumed & MODEL_QUEUES:
+        embedder_warm_up()

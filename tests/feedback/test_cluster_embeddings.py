@@ -1,5 +1,8 @@
 """Embedding failures: the embedded text, only failures, one row per failure however often it runs."""
 
+import logging
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -7,6 +10,8 @@ from core.chat import user_text
 from core.embedder import embed_texts, embedder_name, get_model
 from feedback.models import Embedding
 from feedback.services.embeddings import (
+    embedder_wait_ready,
+    embedder_warm_up,
     embedding_text,
     embeddings_compute,
     embeddings_sweep,
@@ -128,3 +133,46 @@ def test_the_encoding_thread_is_kept_across_calls_and_made_anew_in_a_forked_chil
     os.close(write)
     os.waitpid(child, 0)
     assert os.read(read, 2) == b"ok"
+
+
+def test_the_warm_up_runs_the_model_on_the_encoding_thread_and_then_nothing_waits_for_it(caplog):
+    with caplog.at_level(logging.INFO, logger="feedback.services.embeddings"):
+        assert embedder_warm_up().result(timeout=120) >= 0
+    assert "loaded and warmed up" in caplog.text
+    assert embedder_wait_ready() < 1.0
+
+
+def test_a_failed_warm_up_is_logged(monkeypatch, caplog):
+    def broken(texts):
+        raise OSError("no model here")
+
+    monkeypatch.setattr("feedback.services.embeddings.embed_texts", broken)
+    with caplog.at_level(logging.ERROR, logger="feedback.services.embeddings"):
+        warm_up = embedder_warm_up()
+        with pytest.raises(OSError):
+            warm_up.result(timeout=10)
+    assert "warm-up failed" in caplog.text and "no model here" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("queues", "enabled", "warmed"),
+    [
+        ({"default", "embeddings", "clustering", "alerts"}, True, True),
+        ({"clustering"}, True, True),
+        ({"embeddings"}, True, True),
+        ({"default", "alerts"}, True, False),
+        ({"clustering"}, False, False),
+    ],
+)
+def test_a_worker_process_warms_the_embedder_when_it_starts_if_it_takes_model_work(
+    monkeypatch, settings, queues, enabled, warmed
+):
+    from feedback.tasks import embeddings as tasks
+
+    settings.EMBEDDER_WARM_UP_ON_WORKER_START = enabled
+    calls = []
+    monkeypatch.setattr(tasks, "current_app", SimpleNamespace(amqp=SimpleNamespace(queues=SimpleNamespace(
+        consume_from={name: object() for name in queues}))))  # fmt: skip
+    monkeypatch.setattr(tasks, "embedder_warm_up", lambda: calls.append(1))
+    tasks.warm_up_embedder_on_process_start(sender="worker@host")
+    assert calls == ([1] if warmed else [])
