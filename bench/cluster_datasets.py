@@ -15,8 +15,8 @@ The Debian sets are fetched on first use into var/bench-data/ (a set that cannot
 A set above SUBSAMPLE_ABOVE items is cut to a seeded random SUBSAMPLE_TO (said in the output).
 Each text is embedded as the pipeline embeds a failure without feedback ("user: <text>"), cached under
 /tmp/goldloop_cluster_research/<backend>_*.npy. "before" is the grain rule this replaced (softmax temperature 0.02, the
-fine end of the sweep extended up to 4 times, the weighted mean not snapped to a candidate: BEFORE), "now" the
-current one (feedback/clustering/resolution.py).
+fine end of the sweep extended up to 4 times, the weighted mean not snapped to a candidate, one Leiden run per
+candidate: BEFORE), "now" the current one (feedback/clustering/resolution.py).
 The machine's two cores are shared; only the quality figures are compared, not times.
 """
 
@@ -75,8 +75,15 @@ def score(y: np.ndarray, lab: np.ndarray) -> tuple[float, float]:
     return adjusted_rand_score(y, lab), normalized_mutual_info_score(y, lab)
 
 
-# The grain rule before: softmax temperature 0.02, the fine end extended up to 4 times, the weighted mean kept as is.
-BEFORE = {"SOFT_TEMPERATURE": 0.02, "MAX_FINER_EXTENSIONS": 4, "MAX_COARSER_EXTENSIONS": 4, "SNAP_TO_CANDIDATE": False}
+# The grain rule before: softmax temperature 0.02, the fine end extended up to 4 times, the weighted mean kept as is,
+# one Leiden run per candidate.
+BEFORE = {
+    "SOFT_TEMPERATURE": 0.02,
+    "MAX_FINER_EXTENSIONS": 4,
+    "MAX_COARSER_EXTENSIONS": 4,
+    "SNAP_TO_CANDIDATE": False,
+    "SWEEP_RESTARTS": 1,
+}
 
 
 def cluster(x: np.ndarray, rule: str):

@@ -196,7 +196,7 @@ def sweep_resolutions(
 
     def score(resolutions) -> None:
         for res in resolutions:
-            lab = partition(g, adj, res, seed)
+            lab = partition(g, adj, res, seed, grain.SWEEP_RESTARTS)
             scored[res] = (int(lab.max()) + 1, silhouette(x, lab, sample))
             report(min(len(scored) / len(RESOLUTIONS), 1.0))
 
