@@ -1,4 +1,5 @@
-"""What the in-process benchmarks share: a database of their own on the embedded server, and Django set up on it.
+"""What the in-process benchmarks share: a database of their own on the embedded server, Django set up on it, and
+versions of generated examples.
 
 Each bench keeps its rows in a database named after it (goldloop_bench_*), created and migrated on first use, so
 reruns skip the seeding; BENCH_DATABASE_URL points a bench at any other PostgreSQL with pgvector instead.
@@ -44,3 +45,41 @@ def django_setup(name: str, *, test_environment: bool = False) -> None:
         from django.test.utils import setup_test_environment
 
         setup_test_environment()  # lets the test Client's "testserver" host through ALLOWED_HOSTS
+
+
+def generated_version(dataset, rows: int, columns_sql: str, *, vacuum: bool = False):
+    """A frozen version of `dataset` with `rows` examples made by one INSERT ... SELECT over generate_series(1, rows)
+    AS i; kept between runs: a hashed version of that size already there is returned instead.
+
+    `columns_sql` computes from i the stable_id, input, expected_output, metadata, split and lineage (with `%`
+    doubled); `vacuum` runs VACUUM ANALYZE on the examples' table after, instead of ANALYZE."""
+    from django.db import connection, transaction
+
+    from examples_lib.canonical import CANONICAL_LINE_SQL
+    from examples_lib.exports import stored_sha256
+    from examples_lib.models import DatasetVersion, VersionExample
+
+    existing = DatasetVersion.objects.filter(dataset=dataset, example_count=rows).exclude(sha256="").first()
+    if existing:
+        return existing
+    with transaction.atomic():
+        number = (dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        version = DatasetVersion.objects.create(dataset=dataset, number=number, note="bench")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {VersionExample._meta.db_table}
+                    (version_id, stable_id, input, expected_output, metadata, split, lineage, ordinal, line)
+                SELECT %s, stable_id, input, expected_output, metadata, split, lineage, i, {CANONICAL_LINE_SQL}
+                FROM (SELECT i, {columns_sql} FROM generate_series(1, %s) AS i)
+                    AS generated (i, stable_id, input, expected_output, metadata, split, lineage)
+                """,
+                [version.pk, rows],
+            )
+        DatasetVersion.objects.filter(pk=version.pk).update(
+            sha256=stored_sha256(version_id=version.pk), example_count=rows, counts={"all": rows}
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {VersionExample._meta.db_table}")
+    version.refresh_from_db()
+    return version

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,17 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, SHARED, django_setup  # noqa: E402
+from _stack import free_port, gunicorn_process, stop, wait_http  # noqa: E402
 
 BENCH_DB = "goldloop_bench_cluster_api"
 BANKING = SHARED / "data" / "banking77" / "test.csv"
 OUTPUT = "I'm sorry, I can't help with that. Is there anything else?"
 PER_REQUEST = 500  # interactions (and as many feedback items) per ingest call: 1,000 items, the contract's limit
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Http:
@@ -62,33 +56,14 @@ class Http:
             conn.close()
 
 
-def wait_http(port: int, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("gunicorn exited at startup.")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit("gunicorn did not answer.")
-
-
 def start_stack(env: dict, port: int, logs: Path) -> list[subprocess.Popen]:
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    web = gunicorn_process(env, port, None, open(logs / "web.log", "w"))
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-Q", "clustering",
          "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", f"bench-api-{os.getpid()}@%h"],
         cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    wait_http(port, web)
+    wait_http(port, web, timeout=90)
     wait_warm_up(logs / "worker.log", worker)
     return [web, worker]
 
@@ -239,13 +214,7 @@ def main() -> None:
                 f"stages {run.timings}; load {os.getloadavg()[0]:.1f}"
             )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes, timeout=30)
         shutil.rmtree(broker, ignore_errors=True)
     if results:
         print(

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/connect.py [--spans 30720] [--scores 30000] [--clients 3]
 
-Uses bench/ingest.py's database (goldloop_bench), gunicorn start-up and CPU accounting, with a fresh project and key:
+Uses bench/_stack.py's database (goldloop_bench) and gunicorn, bench/ingest.py's CPU accounting, a new project+key:
   1. /api/v1/ingest, interactions batched 1,000 per request (the reference figure);
   2. OTLP/HTTP protobuf, gzip (as the Langfuse SDK exports), 512 spans per request (the OpenTelemetry SDK's
      BatchSpanProcessor default max_export_batch_size), every span a GenAI chat span: LLM spans/s;
@@ -20,34 +20,12 @@ import http.client
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.ingest import (  # noqa: E402 - after the path set-up
-    BENCH_DB,
-    batches,
-    bench_database_url,
-    cpu_line,
-    cpu_snapshot,
-    cpu_used,
-    dev_database_url,
-    free_port,
-    gunicorn_shape,
-    interaction_items,
-    loop_seconds,
-    manage,
-    pct,
-    run_parallel,
-    split,
-    start_gunicorn,
-)
+from _stack import bench_project, log_path_for, manage, serve, stop
+from ingest import batches, cpu_line, interaction_items, loop_seconds, pct, post_phase
 
 SPANS_PER_REQUEST = 512
 
@@ -173,26 +151,8 @@ def main() -> None:
     parser.add_argument("--worker-class")
     options = parser.parse_args()
 
-    url = bench_database_url(os.environ.get("DATABASE_URL") or dev_database_url())
-    broker = tempfile.mkdtemp(prefix="goldloop-bench-broker-")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "DATABASE_URL": url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_FILESYSTEM_BROKER_DIR": broker,
-        "LOG_LEVEL": "WARNING",
-    }
-    print(f"bench database: {BENCH_DB}; migrating ...", flush=True)
-    manage(env, "migrate", "--no-input")
-    run = f"connect-{uuid.uuid4().hex[:8]}"
-    key = manage(env, "create_api_key", run, "--scopes", "ingest,read").strip().splitlines()[-1]
-    port = free_port()
-    log_path = Path(tempfile.gettempdir()) / f"{run}-gunicorn.log"
-    with open(log_path, "w") as log:
-        server = start_gunicorn(env, port, options, log)
-    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {gunicorn_shape(options)}")
+    env, _, run, key = bench_project("connect")
+    server, port = serve(env, options, log_path_for(run))
     rng = random.Random(11)
     spans = genai_spans(run, options.spans, rng)
     json_spans = genai_spans(run, options.json_spans, rng)
@@ -230,10 +190,9 @@ def main() -> None:
     figures = []
     try:
         for label, path, bodies, expect, count, unit in phases:
-            per_client = [(port, key, path, part, expect) for part in split(bodies, options.clients) if part]
-            before = cpu_snapshot(server.pid)
-            elapsed, latencies, errors, _ = run_parallel(_post_all, per_client)
-            cpu = cpu_used(before, cpu_snapshot(server.pid))
+            elapsed, latencies, errors, cpu = post_phase(
+                server, port, key, path, bodies, expect, options.clients, post=_post_all
+            )
             rate = count / elapsed
             figures.append((label, f"{rate:,.0f} /s"))
             print(
@@ -256,11 +215,7 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.2f}; a 10M-iteration Python loop takes {loop_seconds():.2f} s "
               "(0.34 s at best here).")  # fmt: skip
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -15,29 +15,13 @@ import argparse
 import os
 import random
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from _common import django_setup
-from ingest import (
-    _post_all,
-    batches,
-    cpu_line,
-    cpu_snapshot,
-    cpu_used,
-    free_port,
-    gunicorn_shape,
-    interaction_items,
-    loop_seconds,
-    pct,
-    run_parallel,
-    split,
-    start_gunicorn,
-)
+from _common import django_setup, generated_version
+from _stack import log_path_for, production_env, serve, stop
+from ingest import batches, cpu_line, interaction_items, loop_seconds, pct, post_phase
 
 BENCH_DB = "goldloop_bench"
 ANSWERS = [
@@ -46,47 +30,22 @@ ANSWERS = [
     "Card top-ups are instant; bank transfers take a day.",
     "We ship to the EU, the UK and Switzerland.",
 ]
+ANSWERS_SQL = "ARRAY[" + ", ".join(f"'{a}'" for a in ANSWERS) + "]"
+# Per example i: stable_id, input, expected_output, metadata, split, lineage.
+EXAMPLE_COLUMNS_SQL = f"""
+    'ex-' || i, to_jsonb('Question ' || i || ': can you help with my order?'),
+    to_jsonb(({ANSWERS_SQL})[1 + i %% 4] || ' (case ' || i || ')'), '{{}}'::jsonb,
+    (ARRAY['train','train','train','train','train','train','train','train','validation','test'])[1 + i %% 10],
+    '{{}}'::jsonb
+"""
 
 
 def version_of(project, name: str, rows: int):
     """A frozen version of `rows` examples (kept between runs): input 'question i', expected one of ANSWERS + i."""
-    from django.db import connection, transaction
-
-    from examples_lib.canonical import CANONICAL_LINE_SQL
-    from examples_lib.exports import stored_sha256
-    from examples_lib.models import Dataset, DatasetVersion, VersionExample
+    from examples_lib.models import Dataset
 
     dataset, _ = Dataset.objects.get_or_create(project=project, name=name)
-    existing = DatasetVersion.objects.filter(dataset=dataset, example_count=rows).exclude(sha256="").first()
-    if existing:
-        return existing
-    answers = "ARRAY[" + ", ".join(f"'{a}'" for a in ANSWERS) + "]"
-    with transaction.atomic():
-        number = (dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        version = DatasetVersion.objects.create(dataset=dataset, number=number, note="bench")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {VersionExample._meta.db_table}
-                    (version_id, stable_id, input, expected_output, metadata, split, lineage, ordinal, line)
-                SELECT %s, stable_id, input, expected_output, metadata, split, lineage, i, {CANONICAL_LINE_SQL}
-                FROM (
-                    SELECT i, 'ex-' || i, to_jsonb('Question ' || i || ': can you help with my order?'),
-                           to_jsonb(({answers})[1 + i %% 4] || ' (case ' || i || ')'), '{{}}'::jsonb,
-                           (ARRAY['train','train','train','train','train','train','train','train',
-                                  'validation','test'])[1 + i %% 10], '{{}}'::jsonb
-                    FROM generate_series(1, %s) AS i
-                ) AS generated (i, stable_id, input, expected_output, metadata, split, lineage)
-                """,
-                [version.pk, rows],
-            )
-        DatasetVersion.objects.filter(pk=version.pk).update(
-            sha256=stored_sha256(version_id=version.pk), example_count=rows, counts={"all": rows}
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {VersionExample._meta.db_table}")
-    version.refresh_from_db()
-    return version
+    return generated_version(dataset, rows, EXAMPLE_COLUMNS_SQL)
 
 
 def output_for(i: int, *, wrong: bool) -> str:
@@ -100,20 +59,10 @@ def bench_http(project, key: str, version, count: int, clients: int) -> list[tup
     run = run_create(dataset=version.dataset, ref=str(version.number), name="bench outputs")
     items = [{"example_id": f"ex-{i}", "output": output_for(i, wrong=i % 7 == 0), "latency_ms": 800 + i % 300,
               "metadata": {"attempt": 1}} for i in range(1, count + 1)]  # fmt: skip
-    interactions = interaction_items(f"evalbench-{uuid.uuid4().hex[:6]}", count)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
+    name = f"evalbench-{uuid.uuid4().hex[:6]}"
+    interactions = interaction_items(name, count)
     options = argparse.Namespace(workers=None, threads=None, worker_class=None)
-    log_path = Path(tempfile.gettempdir()) / f"evalbench-{port}-gunicorn.log"
-    with open(log_path, "w") as log:
-        server = start_gunicorn(env, port, options, log)
-    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {gunicorn_shape(options)}", flush=True)
+    server, port = serve(production_env(), options, log_path_for(name))  # DATABASE_URL: django_setup's
     figures = []
     try:
         phases = (
@@ -121,10 +70,7 @@ def bench_http(project, key: str, version, count: int, clients: int) -> list[tup
             ("interactions, POST /api/v1/ingest", "/api/v1/ingest", batches("interactions", interactions)),
         )
         for label, path, bodies in phases:
-            per_client = [(port, key, path, part, 207) for part in split(bodies, clients)]
-            before = cpu_snapshot(server.pid)
-            elapsed, latencies, errors, _ = run_parallel(_post_all, per_client)
-            cpu = cpu_used(before, cpu_snapshot(server.pid))
+            elapsed, latencies, errors, cpu = post_phase(server, port, key, path, bodies, 207, clients)
             rate = count / elapsed
             figures.append((f"batched {label}", f"{rate:,.0f} /s"))
             print(
@@ -134,11 +80,7 @@ def bench_http(project, key: str, version, count: int, clients: int) -> list[tup
                 flush=True,
             )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         print(f"stopped gunicorn (pid {server.pid})")
     return figures
 
@@ -149,14 +91,13 @@ def fill_outputs(run, rows: int, wrong_every: int) -> None:
     from evaluation.models import RunOutput
     from examples_lib.models import VersionExample
 
-    answers = "ARRAY[" + ", ".join(f"'{a}'" for a in ANSWERS) + "]"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {RunOutput._meta.db_table} (run_id, example_id, output, output_hash, metadata, created_at)
             SELECT %s, ve.id,
                    to_jsonb(CASE WHEN ve.ordinal %% %s = 0 THEN 'Sorry, I do not know (case ' || ve.ordinal || ').'
-                                 ELSE ({answers})[1 + ve.ordinal %% 4] || ' (case ' || ve.ordinal || ')' END),
+                                 ELSE ({ANSWERS_SQL})[1 + ve.ordinal %% 4] || ' (case ' || ve.ordinal || ')' END),
                    md5(ve.id::text), '{{}}'::jsonb, now()
             FROM {VersionExample._meta.db_table} ve WHERE ve.version_id = %s AND ve.ordinal <= %s
             """,

@@ -16,7 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from _common import django_setup
+from _common import django_setup, generated_version
 
 BENCH_DB = "goldloop_bench_golden"
 
@@ -56,37 +56,7 @@ def fill_draft(dataset, rows: int) -> None:
 
 def big_version(dataset, rows: int):
     """A version of `rows` frozen rows, inserted directly (freezing 1M through a draft is not what is measured)."""
-    from django.db import connection, transaction
-
-    from examples_lib.canonical import CANONICAL_LINE_SQL
-    from examples_lib.exports import stored_sha256
-    from examples_lib.models import DatasetVersion, VersionExample
-
-    existing = DatasetVersion.objects.filter(dataset=dataset, example_count=rows).exclude(sha256="").first()
-    if existing:
-        return existing
-    with transaction.atomic():
-        number = (dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        version = DatasetVersion.objects.create(dataset=dataset, number=number, note="bench")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {VersionExample._meta.db_table}
-                    (version_id, stable_id, input, expected_output, metadata, split, lineage, ordinal, line)
-                SELECT %s, stable_id, input, expected_output, metadata, split, lineage, i, {CANONICAL_LINE_SQL}
-                FROM (
-                    SELECT i, md5('ex' || i) AS stable_id, {EXAMPLE_COLUMNS_SQL} FROM generate_series(1, %s) AS i
-                ) AS generated (i, stable_id, input, expected_output, metadata, split, lineage)
-                """,
-                [version.pk, rows],
-            )
-        DatasetVersion.objects.filter(pk=version.pk).update(
-            sha256=stored_sha256(version_id=version.pk), example_count=rows, counts={"all": rows}
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {VersionExample._meta.db_table}")
-    version.refresh_from_db()
-    return version
+    return generated_version(dataset, rows, f"md5('ex' || i), {EXAMPLE_COLUMNS_SQL}", vacuum=True)
 
 
 def rss_mb() -> float:

@@ -18,93 +18,20 @@ import json
 import multiprocessing
 import os
 import random
-import runpy
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "goldloop_bench"
+from _stack import BENCH_DB, bench_project, log_path_for, serve, stop
+
 REFERENCE = [
     ("Arize Phoenix 20.26, annotations batched (async client)", "~1,235 /s"),
     ("Arize Phoenix 20.26, annotations one at a time", "~85 /s"),
     ("Label Studio 1.23, import of annotated tasks", "~225 /s"),
 ]
-
-
-# --- Setup ---------------------------------------------------------------------------------------------------------
-def dev_database_url() -> str:
-    """The dev database's URL (starting the embedded server if needed), from the project's own settings."""
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASE_URL)"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
-def bench_database_url(dev_url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(dev_url)
-    with psycopg.connect(dev_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict, port: int, options: argparse.Namespace, log) -> subprocess.Popen:
-    """gunicorn as production runs it (config/gunicorn.py, access log included, to `log`), on a local port."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application",
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
-    for flag, value in (("--workers", options.workers), ("--threads", options.threads)):
-        if value is not None:
-            command += [flag, str(value)]
-    if options.worker_class is not None:
-        command += ["--worker-class", options.worker_class]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("gunicorn exited at startup; see its log.")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status in (200, 503):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    sys.exit("gunicorn did not answer within 60 s.")
-
-
-def gunicorn_shape(options: argparse.Namespace) -> str:
-    """'2 gthread workers x 4 threads', as configured (config/gunicorn.py unless overridden)."""
-    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
-    workers, threads = options.workers or config["workers"], options.threads or config["threads"]
-    return f"{workers} {options.worker_class or config['worker_class']} workers x {threads} threads"
 
 
 # --- CPU accounting: the machine is shared, so we also report CPU time per item, which load does not change ---
@@ -253,6 +180,15 @@ def run_parallel(target, args_per_client: list[tuple]) -> tuple[float, list[floa
     return elapsed, latencies, sum(errors for _, errors in results), client_cpu
 
 
+def post_phase(server, port: int, key: str, path: str, bodies: list, expect: int, clients: int, post=_post_all):
+    """`bodies` posted to `path` by `clients` processes running `post`: the elapsed time, the latencies, the errors
+    and the CPU seconds the server and its PostgreSQL backends spent meanwhile."""
+    per_client = [(port, key, path, part, expect) for part in split(bodies, clients) if part]
+    before = cpu_snapshot(server.pid)
+    elapsed, latencies, errors, _ = run_parallel(post, per_client)
+    return elapsed, latencies, errors, cpu_used(before, cpu_snapshot(server.pid))
+
+
 def interaction_items(run: str, count: int) -> list[dict]:
     return [
         {
@@ -330,27 +266,9 @@ def main() -> None:
     parser.add_argument("--single-only", action="store_true", help="Skip the batched phases (but load their data).")
     options = parser.parse_args()
 
-    url = bench_database_url(os.environ.get("DATABASE_URL") or dev_database_url())
-    broker = tempfile.mkdtemp(prefix="goldloop-bench-broker-")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "DATABASE_URL": url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_FILESYSTEM_BROKER_DIR": broker,  # embedding tasks of new failures land here, not in the dev queue
-        "LOG_LEVEL": "WARNING",
-    }
-    print(f"bench database: {BENCH_DB}; migrating ...", flush=True)
-    manage(env, "migrate", "--no-input")
-    run = f"bench-{uuid.uuid4().hex[:8]}"
-    key = manage(env, "create_api_key", run, "--scopes", "ingest,read").strip().splitlines()[-1]
-
-    port = free_port()
-    log_path = Path(tempfile.gettempdir()) / f"{run}-gunicorn.log"
-    with open(log_path, "w") as log:
-        server = start_gunicorn(env, port, options, log)
-    print(f"gunicorn pid {server.pid} on 127.0.0.1:{port}: {gunicorn_shape(options)}")
+    env, broker, run, key = bench_project("bench")
+    log_path = log_path_for(run)
+    server, port = serve(env, options, log_path)
     try:
         rng = random.Random(7)
         interactions = interaction_items(run, options.interactions)
@@ -361,10 +279,9 @@ def main() -> None:
             if options.single_only and kind == "feedback":
                 continue
             bodies = batches(kind, items)
-            per_client = [(port, key, "/api/v1/ingest", part, 207) for part in split(bodies, options.batch_clients)]
-            before = cpu_snapshot(server.pid)
-            elapsed, latencies, errors, _ = run_parallel(_post_all, per_client)
-            cpu = cpu_used(before, cpu_snapshot(server.pid))
+            elapsed, latencies, errors, cpu = post_phase(
+                server, port, key, "/api/v1/ingest", bodies, 207, options.batch_clients
+            )
             rate = len(items) / elapsed
             figures.append((f"batched {label} (1,000 per request, {options.batch_clients} clients)", f"{rate:,.0f} /s"))
             print(
@@ -395,11 +312,7 @@ def main() -> None:
               f"{os.getloadavg()[0]:.2f}; a 10M-iteration Python loop takes {loop_seconds():.2f} s (0.34 s at "
               "best here).")  # fmt: skip
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(broker, ignore_errors=True)
         print(f"stopped gunicorn (pid {server.pid}); its log: {log_path}")
 
