@@ -6,9 +6,9 @@ prefork parent never holds torch state that its children would inherit across fo
 
 Two backends give the same vectors (settings.EMBEDDER_BACKEND):
 - "onnx" (default): the model exported by torch's own exporter, with mean pooling and L2 normalisation inside the
-  graph, run by ONNX Runtime; settings.EMBEDDER_ONNX_QUANTIZED picks the per-channel dynamic qint8 graph (about 3x
-  torch's speed, mean cosine 0.993 to torch's vectors) or the fp32 one (about 2x, identical vectors). The graphs
-  are built from the packaged weights by `manage.py build_embedder` (the Makefile's venv step and the Dockerfile
+  graph, run by ONNX Runtime: the fp32 graph (the default: about 2x torch's speed, identical vectors), or with
+  settings.EMBEDDER_ONNX_QUANTIZED the per-channel dynamic qint8 one (about 3x, mean cosine 0.993 to torch's). The
+  graphs are built from the packaged weights by `manage.py build_embedder` (the Makefile's venv step and the Dockerfile
   run it) into settings.EMBEDDER_MODELS_DIR, in a folder keyed by the model's files and the export recipe.
 - "torch": sentence-transformers on torch. Also used, with a warning, when the ONNX graph has not been built.
 """
@@ -242,7 +242,7 @@ def get_model(name: str | None = None):
             name or embedder_name(),
             getattr(settings, "EMBEDDER_TORCH_THREADS", 0),
             getattr(settings, "EMBEDDER_BACKEND", "torch"),
-            bool(getattr(settings, "EMBEDDER_ONNX_QUANTIZED", True)),
+            bool(getattr(settings, "EMBEDDER_ONNX_QUANTIZED", False)),
             str(settings.EMBEDDER_MODELS_DIR),
         )
 
