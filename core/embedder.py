@@ -227,7 +227,7 @@ def _load(name: str, threads: int, backend: str, quantized: bool, models_dir: st
             _offline()
             return OnnxEncoder(graph, threads)
         logger.warning(
-            "ONNX graph %s is missing (run `manage.py build_embedder`); embedding with torch, about 3x slower.", graph
+            "ONNX graph %s is missing (run `manage.py build_embedder`); embedding with torch, about 2x slower.", graph
         )
     elif backend != "torch":
         raise ValueError(f"EMBEDDER_BACKEND must be 'onnx' or 'torch', not {backend!r}")
