@@ -81,9 +81,19 @@ BEFORE = {
     "SOFT_TEMPERATURE": 0.02,
     "MAX_FINER_EXTENSIONS": 4,
     "MAX_COARSER_EXTENSIONS": 4,
-    "SNAP_TO_CANDIDATE": False,
     "SWEEP_RESTARTS": 1,
 }
+
+
+def choose_before(resolutions: list[float], scores: list[float], clusters: list[int]) -> tuple[float, str | None]:
+    """The choice before: the weighted centre itself, not the scored candidate nearest it."""
+    from feedback.clustering import resolution
+
+    _, edge = resolution.choose(resolutions, scores, clusters)
+    r = np.log2(np.asarray(resolutions, dtype=np.float64))
+    p = resolution.smoothed_scores(resolutions, scores, clusters)
+    weights = np.exp((p - p.max()) / resolution.SOFT_TEMPERATURE)
+    return float(2 ** ((weights * r).sum() / weights.sum())), edge
 
 
 def cluster(x: np.ndarray, rule: str):
@@ -93,11 +103,13 @@ def cluster(x: np.ndarray, rule: str):
     if rule == "before":
         for name, value in BEFORE.items():
             setattr(resolution, name, value)
+        algorithm.choose = choose_before
     try:
         return algorithm.cluster_embeddings(x, seed=0)
     finally:
         for name, value in saved.items():
             setattr(resolution, name, value)
+        algorithm.choose = resolution.choose
 
 
 def neighbours(x: np.ndarray, k: int = 10) -> np.ndarray:

@@ -187,7 +187,7 @@ def partition(g: ig.Graph, adj: sp.csr_matrix, resolution: float, seed: int, res
 
 def sweep_resolutions(
     x: np.ndarray, g: ig.Graph, adj: sp.csr_matrix, seed: int, report: Callable[[float], None]
-) -> tuple[float, list[tuple[float, int, float]]]:
+) -> tuple[float, str | None, list[tuple[float, int, float]]]:
     """Partition at each of RESOLUTIONS, score each by silhouette, extend the sweep past an end where the best
     score sits: (resolution chosen, "finer"/"coarser" if the best stayed at that end else None,
     [(res, clusters, score)] by resolution)."""
