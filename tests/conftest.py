@@ -180,18 +180,21 @@ def screenshot(browser):
 def admin_login(browser, live_server):
     """admin_login(username, password): log in through the real admin login form."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     def _login(username: str, password: str) -> None:
         browser.get(f"{live_server.url}/admin/login/")
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
-        submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
-        submit.click()
-        # Returns once the next page has replaced the form, so callers never read the login page's elements.
-        wait = WebDriverWait(browser, 15)
-        wait.until(expected_conditions.staleness_of(submit))
-        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        # Returns once the next page has replaced the form and loaded, so callers never read the login page's
+        # elements. Asked of the URL, not of the old button: Chromium may answer a query on a node of the replaced
+        # page with "Node with given id does not belong to the document" rather than a stale-element error.
+        WebDriverWait(browser, 15).until(
+            lambda driver: (
+                "/admin/login/" not in driver.current_url
+                and driver.execute_script("return document.readyState") == "complete"
+            )
+        )
 
     return _login
